@@ -1,0 +1,134 @@
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: node_config
+short_description: Build the deployment.toml of one WSO2 API Manager node as data
+version_added: 1.0.0
+author: contributors to wso2am.distributed (@wso2am-distributed)
+description:
+  - Returns the whole C(deployment.toml) of one node as a dictionary; write it with P(wso2am.distributed.to_toml#filter).
+  - "Every node gets C([server]) (C(hostname) is the node's public hostname when it has one, else its own),
+    C([super_admin]), C([user_store]), C([database.*]) (see P(wso2am.distributed.datasources#filter)),
+    C([keystore.tls]), C([keystore.primary]) and C([truststore])."
+  - "A gateway points at the key manager, the traffic managers (throttle decisions and one url_group each),
+    the control plane event hub, and carries its labels and gateway id."
+  - "A control plane runs the event hub (publishing to every control plane, duplicating events to its peers and
+    invalidating caches in HA), lists one C([[apim.gateway.environment]]) per gateway environment, points at the
+    traffic managers, at the separated key manager when there is one, or else runs the token revocation listener,
+    and sets the developer portal URL."
+  - A traffic manager listens to the event hub, points at the key manager and duplicates events to its peers.
+  - A separated key manager listens to the event hub and notifies the first control plane of token revocations.
+  - A node with a public hostname also gets C(proxyPort) 443 / 80 on its HTTPS / HTTP transports.
+  - O(settings.extra) is merged last: dictionaries merge recursively, everything else, lists included, replaces.
+positional: host, component, settings
+options:
+  _input:
+    description: The result of P(wso2am.distributed.topology#filter).
+    type: dict
+    required: true
+  host:
+    description: The inventory hostname of the node.
+    type: str
+    required: true
+  component:
+    description: The component of the node.
+    type: str
+    required: true
+    choices: [control_plane, gateway, traffic_manager, key_manager]
+  settings:
+    description:
+      - The settings of P(wso2am.distributed.datasources#filter) (C(gateway_count) is taken from the topology)
+        plus the keys below.
+    type: dict
+    required: true
+    suboptions:
+      version:
+        description: The API Manager version; 4.5 or later.
+        type: str
+      admin_username:
+        description: The super admin user.
+        type: str
+        default: admin
+      admin_password:
+        description: The super admin password.
+        type: str
+        required: true
+      server_roles:
+        description: Component to C([server] server_role); missing components keep their default.
+        type: dict
+        default:
+          control_plane: control-plane
+          gateway: gateway-worker
+          traffic_manager: traffic-manager
+          key_manager: default
+      keystore:
+        description: C(file_name), C(type), C(password), C(alias), C(key_password) of the keystore (tls and primary).
+        type: dict
+        default:
+          file_name: wso2carbon.jks
+          type: JKS
+          password: wso2carbon
+          alias: wso2carbon
+          key_password: wso2carbon
+      truststore:
+        description: C(file_name), C(type), C(password) of the truststore.
+        type: dict
+        default:
+          file_name: client-truststore.jks
+          type: JKS
+          password: wso2carbon
+      extra:
+        description: Deep-merged over the result last.
+        type: dict
+notes:
+  - Fails when the host is not a node of that component in the topology, and for every error of P(wso2am.distributed.datasources#filter).
+seealso:
+  - plugin: wso2am.distributed.topology
+    plugin_type: filter
+  - plugin: wso2am.distributed.to_toml
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Write deployment.toml of this gateway
+  ansible.builtin.copy:
+    dest: /opt/wso2/wso2am-universal-gw-4.5.0/repository/conf/deployment.toml
+    content: >-
+      {{ wso2am_topology
+         | wso2am.distributed.node_config(inventory_hostname, 'gateway', wso2am_settings)
+         | wso2am.distributed.to_toml }}
+    mode: "0640"
+"""
+
+RETURN = r"""
+_value:
+  description: The C(deployment.toml) of the node as nested dictionaries and lists.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import (
+    Wso2amModelError,
+    build_node_config,
+)
+
+FILTER_NAME = "wso2am.distributed.node_config"
+
+
+def node_config(topology, host, component, settings):
+    """Return the deployment.toml data of one node."""
+    try:
+        return build_node_config(topology, host, component, settings)
+    except Wso2amModelError as exc:
+        raise AnsibleFilterError(f"{FILTER_NAME}: {exc}") from None
+
+
+class FilterModule:
+    """wso2am.distributed.node_config filter."""
+
+    def filters(self):
+        return {"node_config": node_config}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the lab's base images from Debian's packages (debootstrap + docker import),
+# because no container registry can be reached. An image is rebuilt only when its
+# recipe (this file) changes: the recipe's hash is stored as an image label.
+set -euo pipefail
+cd "$(dirname "$0")"
+MIRROR=${WSO2AM_LAB_MIRROR:-http://deb.debian.org/debian}
+recipe=$(sha256sum build-images.sh | cut -c1-16)
+COMMON="python3,python3-apt,systemd,systemd-sysv,dbus,unzip,curl,ca-certificates,sudo,openssh-server,iproute2,procps,gnupg,locales"
+
+build() {
+  local suite=$1 extra=$2 tag="wso2am-lab:$1"
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "wso2am.lab.recipe" }}' "$tag" 2>/dev/null)" = "$recipe" ]; then
+    echo "==> $tag is up to date"
+    return
+  fi
+  echo "==> building $tag with debootstrap (a few minutes)"
+  local dir
+  dir=$(mktemp -d /var/tmp/wso2am-lab-XXXXXX)
+  trap 'rm -rf "$dir" "$dir.log"' EXIT
+  debootstrap --variant=minbase --include="$COMMON,$extra" "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 \
+    || { tail -20 "$dir.log" >&2; exit 1; }
+  # Container-friendly systemd: no consoles, no udev, no time sync; the machine id is made at boot.
+  for unit in getty@tty1.service serial-getty@.service console-getty.service systemd-udevd.service \
+              systemd-udev-trigger.service systemd-timesyncd.service systemd-logind.service \
+              sys-kernel-config.mount sys-kernel-debug.mount; do
+    ln -sf /dev/null "$dir/etc/systemd/system/$unit"
+  done
+  : > "$dir/etc/machine-id"
+  rm -f "$dir/var/lib/dbus/machine-id"
+  printf 'deb %s %s main\n' "$MIRROR" "$suite" > "$dir/etc/apt/sources.list"
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+  tar -C "$dir" -c . | docker import \
+    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
+    -c "LABEL wso2am.lab.recipe=$recipe" - "$tag" >/dev/null
+  rm -rf "$dir" "$dir.log"
+  trap - EXIT
+  echo "==> built $tag"
+}
+
+build bookworm openjdk-17-jre-headless
+build trixie openjdk-21-jre-headless

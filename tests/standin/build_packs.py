@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Build STAND-IN WSO2 API Manager 4.5+ component packs (test fixture).
+
+    python3 tests/standin/build_packs.py [--version 4.5.0] [--out DIR]
+                                         [--force]
+
+Writes wso2am-acp-<v>.zip, wso2am-universal-gw-<v>.zip and wso2am-tm-<v>.zip
+into DIR (default: tests/.packs in this repository).  Each zip unpacks to a
+folder of the same name with the real packs' layout; the programs inside are
+stand-ins from tests/standin/pack_src/ (see README-STANDIN.txt there).
+
+The build is skipped when the three zips exist and DIR/.standin-<v>.stamp
+records the same version and hash of the stand-in sources.  Needs openssl
+and keytool (from $JAVA_HOME/bin, PATH, or the OpenJDK 17 default path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE / "pack_src"
+REPO = HERE.parent.parent
+DEFAULT_OUT = REPO / "tests" / ".packs"
+DEFAULT_VERSION = "4.5.0"
+STORE_PASSWORD = "wso2carbon"
+ALIAS = "wso2carbon"
+FALLBACK_JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+ZIP_DATE = (2025, 1, 1, 0, 0, 0)
+
+WEBAPPS_DIR = "repository/deployment/server/webapps"
+
+# pack id -> description of its content
+PACKS = {
+    "acp": {
+        "name": "wso2am-acp",
+        "title": "API Control Plane",
+        "scripts": {"api-cp.sh": "control_plane",
+                    "key-manager.sh": "key_manager"},
+        "profile_setup": True,
+        "conf": "control_plane.toml",
+        "km_template": True,
+        "war_files": [
+            "oauth2.war", "client-registration#v0.17.war",
+            "keymanager-operations.war", "internal#data#v1.war",
+            "api#identity#oauth2#dcr#v1.1.war",
+            "api#am#publisher.war", "api#am#devportal.war",
+            "api#am#admin.war", "api#am#gateway#v2.war",
+            "api#am#service-catalog#v1.war",
+        ],
+        "webapp_dirs": ["publisher", "devportal", "admin"],
+        "empty_dirs": [],
+    },
+    "gw": {
+        "name": "wso2am-universal-gw",
+        "title": "Universal Gateway",
+        "scripts": {"gateway.sh": "gateway"},
+        "profile_setup": False,
+        "conf": "gateway.toml",
+        "km_template": False,
+        "war_files": ["api#am#gateway#v2.war", "am#sample#pizzashack#v1.war"],
+        "webapp_dirs": [],
+        "empty_dirs": [
+            "repository/deployment/server/synapse-configs/default/api",
+            "repository/deployment/server/synapse-configs/default/sequences",
+        ],
+    },
+    "tm": {
+        "name": "wso2am-tm",
+        "title": "Traffic Manager",
+        "scripts": {"traffic-manager.sh": "traffic_manager"},
+        "profile_setup": False,
+        "conf": "traffic_manager.toml",
+        "km_template": False,
+        "war_files": ["internal#data#v1.war"],
+        "webapp_dirs": [],
+        "empty_dirs": ["repository/deployment/server/executionplans"],
+    },
+}
+
+COMMON_EMPTY_DIRS = [
+    "repository/components/lib",
+    "repository/components/dropins",
+    "repository/logs",
+    "repository/database",
+    "repository/tenants",
+]
+
+DB_SCRIPTS = ["dbscripts/mysql.sql", "dbscripts/postgresql.sql",
+              "dbscripts/apimgt/mysql.sql", "dbscripts/apimgt/postgresql.sql"]
+
+
+def pack_names(version):
+    return [f"{spec['name']}-{version}.zip" for spec in PACKS.values()]
+
+
+def source_hash(version):
+    """Hash of the version, this builder and every stand-in source file."""
+    digest = hashlib.sha256()
+    digest.update(f"version={version}\n".encode())
+    files = [Path(__file__).resolve()]
+    files += sorted(p for p in SRC.rglob("*") if p.is_file()
+                    and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(str(path.relative_to(HERE)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _run(cmd, cwd):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): "
+                           f"{proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def _keytool():
+    candidates = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "keytool")
+    found = shutil.which("keytool")
+    if found:
+        candidates.append(Path(found))
+    candidates.append(Path(FALLBACK_JAVA_HOME) / "bin" / "keytool")
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise RuntimeError("keytool not found (set JAVA_HOME or PATH)")
+
+
+def make_security(workdir):
+    """Create the TLS PEM and the two JKS stores; return {name: bytes}.
+
+    One RSA key serves both: standin-tls.pem (key + cert, used by the
+    stand-in server) and wso2carbon.jks (alias wso2carbon); the cert is also
+    imported in client-truststore.jks.
+    """
+    openssl = shutil.which("openssl")
+    if not openssl:
+        raise RuntimeError("openssl not found on PATH")
+    keytool = _keytool()
+    pw = STORE_PASSWORD
+    _run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+          "-keyout", "key.pem", "-out", "cert.pem", "-days", "3650",
+          "-subj", "/CN=localhost/O=WSO2 APIM stand-in test fixture",
+          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], workdir)
+    _run([openssl, "pkcs12", "-export", "-in", "cert.pem",
+          "-inkey", "key.pem", "-name", ALIAS, "-out", "tls.p12",
+          "-passout", f"pass:{pw}"], workdir)
+    _run([keytool, "-importkeystore", "-noprompt",
+          "-srckeystore", "tls.p12", "-srcstoretype", "PKCS12",
+          "-srcstorepass", pw, "-srcalias", ALIAS,
+          "-destkeystore", "wso2carbon.jks", "-deststoretype", "JKS",
+          "-deststorepass", pw, "-destkeypass", pw, "-destalias", ALIAS],
+         workdir)
+    _run([keytool, "-importcert", "-noprompt", "-alias", ALIAS,
+          "-file", "cert.pem", "-keystore", "client-truststore.jks",
+          "-storetype", "JKS", "-storepass", pw], workdir)
+    work = Path(workdir)
+    pem = (work / "key.pem").read_bytes() + (work / "cert.pem").read_bytes()
+    return {
+        "standin-tls.pem": pem,
+        "wso2carbon.jks": (work / "wso2carbon.jks").read_bytes(),
+        "client-truststore.jks": (work / "client-truststore.jks").read_bytes(),
+    }
+
+
+def placeholder_war(name):
+    """A tiny valid war (zip) saying it is a placeholder."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as war:
+        info = zipfile.ZipInfo("STANDIN-PLACEHOLDER.txt", ZIP_DATE)
+        war.writestr(info, f"Stand-in placeholder for webapp {name} "
+                           "(test fixture, not WSO2).\n")
+    return buf.getvalue()
+
+
+class PackWriter:
+    """Collects entries of one pack and writes the zip."""
+
+    def __init__(self, top):
+        self.top = top
+        self.files = {}  # relpath -> (bytes, mode)
+        self.dirs = set()
+
+    def add_dir(self, rel):
+        rel = rel.strip("/")
+        while rel:
+            self.dirs.add(rel)
+            rel = rel.rpartition("/")[0]
+
+    def add_file(self, rel, data, mode=0o644):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.files[rel] = (data, mode)
+        self.add_dir(rel.rpartition("/")[0])
+
+    def write(self, path):
+        tmp = path.with_name(path.name + ".tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            top = zipfile.ZipInfo(self.top + "/", ZIP_DATE)
+            self._dir_attrs(top)
+            zf.writestr(top, b"")
+            for rel in sorted(self.dirs):
+                info = zipfile.ZipInfo(f"{self.top}/{rel}/", ZIP_DATE)
+                self._dir_attrs(info)
+                zf.writestr(info, b"")
+            for rel in sorted(self.files):
+                data, mode = self.files[rel]
+                info = zipfile.ZipInfo(f"{self.top}/{rel}", ZIP_DATE)
+                info.create_system = 3  # unix: external_attr holds st_mode
+                info.external_attr = (0o100000 | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        os.replace(tmp, path)
+
+    @staticmethod
+    def _dir_attrs(info):
+        info.create_system = 3
+        info.external_attr = ((0o040000 | 0o755) << 16) | 0x10
+
+
+def assemble(pack_id, version, security):
+    spec = PACKS[pack_id]
+    top = f"{spec['name']}-{version}"
+    pack = PackWriter(top)
+    text = (SRC / "README-STANDIN.txt").read_text()
+    pack.add_file("README-STANDIN.txt",
+                  text.replace("@VERSION@", version)
+                  .replace("@PACK@", f"{top}.zip, {spec['title']}"))
+    pack.add_file("bin/version.txt", f"WSO2 API Manager-{version}\n")
+    template = (SRC / "bin" / "carbon-start.sh.in").read_text()
+    for script, kind in spec["scripts"].items():
+        body = template.replace("@KIND@", kind).replace("@SCRIPT@", script)
+        pack.add_file(f"bin/{script}", body, 0o755)
+    if spec["profile_setup"]:
+        pack.add_file("bin/profileSetup.sh",
+                      (SRC / "bin" / "profileSetup.sh").read_bytes(), 0o755)
+    pack.add_file("lib/standin/standin_server.py",
+                  (SRC / "lib" / "standin" / "standin_server.py").read_bytes())
+    pack.add_file("repository/conf/deployment.toml",
+                  (SRC / "conf" / spec["conf"]).read_bytes())
+    if spec["km_template"]:
+        pack.add_file(
+            "repository/resources/conf/deployment-templates/key-manager.toml",
+            (SRC / "conf" / "key-manager.toml").read_bytes())
+    for name, data in security.items():
+        pack.add_file(f"repository/resources/security/{name}", data)
+    for rel in DB_SCRIPTS:
+        pack.add_file(rel, (SRC / rel).read_bytes())
+    for war in spec["war_files"]:
+        pack.add_file(f"{WEBAPPS_DIR}/{war}", placeholder_war(war))
+    for webapp in spec["webapp_dirs"]:
+        pack.add_file(f"{WEBAPPS_DIR}/{webapp}/index.html",
+                      f"<html><body>Stand-in placeholder for the {webapp} "
+                      "web app (test fixture, not WSO2).</body></html>\n")
+    for rel in COMMON_EMPTY_DIRS + spec["empty_dirs"]:
+        pack.add_dir(rel)
+    pack.add_dir(WEBAPPS_DIR)
+    return pack
+
+
+def build(version=DEFAULT_VERSION, out=DEFAULT_OUT, force=False, log=print):
+    """Build the three packs into ``out`` unless up to date; return paths."""
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ValueError(f"version must look like 4.5.0, not {version!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    zips = [out / name for name in pack_names(version)]
+    stamp_path = out / f".standin-{version}.stamp"
+    wanted = {"version": version, "hash": source_hash(version)}
+
+    with open(out / ".standin-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = json.loads(stamp_path.read_text())
+        except (OSError, ValueError):
+            current = None
+        if not force and current == wanted and all(z.is_file() for z in zips):
+            log(f"stand-in packs {version} are up to date in {out}")
+            return zips
+        stamp_path.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="standin-sec-") as workdir:
+            security = make_security(workdir)
+        for pack_id, path in zip(PACKS, zips):
+            assemble(pack_id, version, security).write(path)
+            log(f"built {path}")
+        stamp_path.write_text(json.dumps(wanted) + "\n")
+    return zips
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Build stand-in WSO2 API-M component packs (test "
+                    "fixture, not WSO2).")
+    parser.add_argument("--version", default=DEFAULT_VERSION,
+                        help="API-M version, e.g. 4.5.0 (default %(default)s)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help="output directory (default %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="rebuild even when up to date")
+    args = parser.parse_args(argv)
+    try:
+        build(args.version, args.out, args.force)
+    except (RuntimeError, ValueError, OSError) as exc:
+        print(f"build_packs: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

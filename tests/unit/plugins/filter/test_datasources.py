@@ -1,0 +1,364 @@
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
+
+"""wso2am.distributed.datasources"""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wso2am.distributed.plugins.filter.datasources import FilterModule, datasources
+from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import H2_SHARED_DB
+
+from ..wso2am_samples import db_settings
+
+PREFIX = "wso2am.distributed.datasources: "
+
+MYSQL_APIM = {
+    "type": "mysql",
+    "url": "jdbc:mysql://db.example.com:3306/apim_db?useSSL=false",
+    "username": "apimadmin",
+    "password": "apim-secret",
+    "driver": "com.mysql.cj.jdbc.Driver",
+    "validationQuery": "SELECT 1",
+}
+MYSQL_SHARED = {
+    "type": "mysql",
+    "url": "jdbc:mysql://db.example.com:3306/shared_db?useSSL=false",
+    "username": "sharedadmin",
+    "password": "shared-secret",
+    "driver": "com.mysql.cj.jdbc.Driver",
+    "validationQuery": "SELECT 1",
+}
+H2 = {
+    "type": "h2",
+    "url": "jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE",
+    "username": "wso2carbon",
+    "password": "wso2carbon",
+}
+
+GATEWAY_APIM = (
+    PREFIX + "a gateway never connects to apim_db (WSO2AM_DB) (rule: only control plane, key manager "
+    "and traffic manager nodes use apim_db); "
+)
+GATEWAY_SHARED = (
+    PREFIX + "the registry/user store datasource shared_db must never be removed from a gateway; "
+    "it stays on H2 when the shared database is not needed; "
+)
+
+
+def with_db(**changes):
+    settings = db_settings()
+    settings["db"].update(changes)
+    return settings
+
+
+def test_filter_is_registered():
+    assert FilterModule().filters() == {"datasources": datasources}
+
+
+def test_h2_constant():
+    assert H2_SHARED_DB == H2
+
+
+@pytest.mark.parametrize("component", ["control_plane", "key_manager", "traffic_manager"])
+def test_both_databases(component):
+    result = datasources(component, db_settings())
+    assert result == {"apim_db": MYSQL_APIM, "shared_db": MYSQL_SHARED}
+    assert list(result) == ["apim_db", "shared_db"]
+
+
+def test_gateway_default_keeps_h2_shared_db():
+    assert datasources("gateway", db_settings()) == {"shared_db": H2}
+
+
+def test_gateway_result_is_a_copy_of_h2():
+    result = datasources("gateway", db_settings())
+    result["shared_db"]["url"] = "changed"
+    assert datasources("gateway", db_settings())["shared_db"] == H2
+
+
+@pytest.mark.parametrize(
+    ("changes", "real"),
+    [
+        ({"multi_tenancy": True}, True),
+        ({"multi_tenancy": "yes"}, True),
+        ({"multi_tenancy": "false"}, False),
+        ({"google_analytics": True, "gateway_count": 1}, False),
+        ({"google_analytics": True, "gateway_count": 2}, True),
+        ({"google_analytics": "true", "gateway_count": "3"}, True),
+        ({"google_analytics": "0", "gateway_count": 3}, False),
+        ({"google_analytics": False, "gateway_count": 5}, False),
+        ({"multi_tenancy": "1", "google_analytics": "no", "gateway_count": 1}, True),
+        ({"overrides": {"shared_db": True}}, True),
+        ({"overrides": {"shared_db": "true"}}, True),
+        ({"multi_tenancy": True, "overrides": {"shared_db": None}}, True),
+        ({"overrides": {"apim_db": False}}, False),
+    ],
+)
+def test_gateway_shared_db_rule(changes, real):
+    result = datasources("gateway", db_settings(**changes))
+    assert result == {"shared_db": MYSQL_SHARED if real else H2}
+    assert "apim_db" not in result
+
+
+def test_gateway_multi_tenancy_with_forced_h2_is_refused():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(multi_tenancy=True, overrides={"shared_db": False}))
+    assert str(err.value) == GATEWAY_SHARED + "remove overrides.shared_db=false"
+
+
+@pytest.mark.parametrize(
+    ("changes", "apim"),
+    [
+        ({}, True),
+        ({"tm_apim_db": False}, False),
+        ({"tm_apim_db": "no"}, False),
+        ({"tm_apim_db": "yes"}, True),
+        ({"tm_apim_db": None}, True),
+        ({"overrides": {"apim_db": False}}, False),
+        ({"overrides": {"apim_db": "false"}}, False),
+        ({"tm_apim_db": False, "overrides": {"apim_db": True}}, True),
+    ],
+)
+def test_traffic_manager_apim_db(changes, apim):
+    result = datasources("traffic_manager", db_settings(**changes))
+    expected = {"apim_db": MYSQL_APIM, "shared_db": MYSQL_SHARED} if apim else {"shared_db": MYSQL_SHARED}
+    assert result == expected
+
+
+def test_traffic_manager_shared_db_off_falls_back_to_h2():
+    result = datasources("traffic_manager", db_settings(overrides={"shared_db": "no"}))
+    assert result == {"apim_db": MYSQL_APIM, "shared_db": H2}
+
+
+@pytest.mark.parametrize("component", ["control_plane", "key_manager"])
+def test_forced_on_is_a_no_op_for_control_plane_and_key_manager(component):
+    result = datasources(component, db_settings(overrides={"apim_db": True, "shared_db": "true"}))
+    assert result == {"apim_db": MYSQL_APIM, "shared_db": MYSQL_SHARED}
+
+
+def test_postgresql():
+    settings = with_db(type="postgresql", port=None)
+    result = datasources("control_plane", settings)
+    assert result["apim_db"] == {
+        "type": "postgre",
+        "url": "jdbc:postgresql://db.example.com:5432/apim_db",
+        "username": "apimadmin",
+        "password": "apim-secret",
+        "driver": "org.postgresql.Driver",
+        "validationQuery": "SELECT 1",
+    }
+    assert result["shared_db"]["url"] == "jdbc:postgresql://db.example.com:5432/shared_db"
+
+
+def test_postgresql_with_options_and_port_string():
+    settings = with_db(type="PostgreSQL", port="6432", url_options="sslmode=require")
+    result = datasources("key_manager", settings)
+    assert result["apim_db"]["url"] == "jdbc:postgresql://db.example.com:6432/apim_db?sslmode=require"
+
+
+def test_mysql_options_and_ampersand_escaping():
+    settings = with_db(url_options="useSSL=false&allowPublicKeyRetrieval=true&amp;serverTimezone=UTC")
+    url = datasources("control_plane", settings)["apim_db"]["url"]
+    assert url == (
+        "jdbc:mysql://db.example.com:3306/apim_db"
+        "?useSSL=false&amp;allowPublicKeyRetrieval=true&amp;serverTimezone=UTC"
+    )
+
+
+def test_mysql_empty_options():
+    url = datasources("control_plane", with_db(url_options=""))["apim_db"]["url"]
+    assert url == "jdbc:mysql://db.example.com:3306/apim_db"
+
+
+def test_mysql_options_leading_question_mark():
+    url = datasources("control_plane", with_db(url_options="?useSSL=true"))["apim_db"]["url"]
+    assert url == "jdbc:mysql://db.example.com:3306/apim_db?useSSL=true"
+
+
+def test_mariadb_driver_switches_scheme():
+    settings = with_db(driver_class="org.mariadb.jdbc.Driver", port=3307)
+    result = datasources("control_plane", settings)
+    assert result["apim_db"]["type"] == "mysql"
+    assert result["apim_db"]["driver"] == "org.mariadb.jdbc.Driver"
+    assert result["apim_db"]["url"] == "jdbc:mariadb://db.example.com:3307/apim_db?useSSL=false"
+
+
+def test_custom_driver_class_for_postgresql_keeps_scheme():
+    settings = with_db(type="postgresql", driver_class="com.example.Driver")
+    result = datasources("control_plane", settings)
+    assert result["apim_db"]["driver"] == "com.example.Driver"
+    assert result["apim_db"]["url"].startswith("jdbc:postgresql://")
+
+
+def test_ipv6_database_host():
+    url = datasources("control_plane", with_db(host="fd00::5"))["shared_db"]["url"]
+    assert url == "jdbc:mysql://[fd00::5]:3306/shared_db?useSSL=false"
+
+
+def test_pool_options_only_when_set():
+    pool = {"maxActive": 100, "maxWait": 60000, "testOnBorrow": True}
+    result = datasources("control_plane", with_db(pool_options=pool))
+    assert result["apim_db"]["pool_options"] == pool
+    assert result["shared_db"]["pool_options"] == pool
+    assert result["apim_db"]["pool_options"] is not pool
+    assert "pool_options" not in datasources("control_plane", with_db(pool_options={}))["apim_db"]
+    assert "pool_options" not in datasources("control_plane", with_db(pool_options=None))["apim_db"]
+
+
+def test_gateway_real_shared_db_gets_pool_options():
+    result = datasources("gateway", db_settings(multi_tenancy=True))
+    assert result["shared_db"]["url"].endswith("/shared_db?useSSL=false")
+
+
+def test_empty_password_is_allowed():
+    result = datasources("control_plane", with_db(apim_password=""))
+    assert result["apim_db"]["password"] == ""
+
+
+def test_gateway_with_h2_needs_no_database_settings():
+    assert datasources("gateway", {"db": {}}) == {"shared_db": H2}
+    assert datasources("gateway", {}) == {"shared_db": H2}
+
+
+def test_extra_that_does_not_touch_the_rules_is_accepted():
+    settings = db_settings(extra={"database": {"shared_db": {"pool_options": {"maxActive": 5}}}, "server": {}})
+    assert datasources("gateway", settings) == {"shared_db": H2}
+    assert datasources("gateway", db_settings(extra={"database": {"apim_db": None}})) == {"shared_db": H2}
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_gateway_apim_db_override():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(overrides={"apim_db": True}))
+    assert str(err.value) == GATEWAY_APIM + "remove overrides.apim_db=true"
+
+
+@pytest.mark.parametrize("value", ["yes", "1", 1])
+def test_gateway_apim_db_override_strings(value):
+    with pytest.raises(AnsibleFilterError, match="a gateway never connects to apim_db"):
+        datasources("gateway", db_settings(overrides={"apim_db": value}))
+
+
+@pytest.mark.parametrize("value", [{"url": "jdbc:mysql://x/y"}, {}, False])
+def test_gateway_apim_db_in_extra(value):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(extra={"database": {"apim_db": value}}))
+    assert str(err.value) == GATEWAY_APIM + "remove database.apim_db from extra"
+
+
+@pytest.mark.parametrize("value", [False, "false", "no", "0"])
+def test_gateway_shared_db_override_off(value):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(overrides={"shared_db": value}))
+    assert str(err.value) == GATEWAY_SHARED + "remove overrides.shared_db=false"
+
+
+@pytest.mark.parametrize("value", [None, {}, False])
+def test_gateway_shared_db_removed_in_extra(value):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(extra={"database": {"shared_db": value}}))
+    assert str(err.value) == GATEWAY_SHARED + "do not set database.shared_db to an empty value in extra"
+
+
+@pytest.mark.parametrize("component", ["control_plane", "key_manager"])
+@pytest.mark.parametrize("key", ["apim_db", "shared_db"])
+def test_control_plane_and_key_manager_need_both(component, key):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, db_settings(overrides={key: "false"}))
+    assert str(err.value) == (
+        f"{PREFIX}a {component} node needs both apim_db and shared_db (rule: the API control plane and "
+        f"the key manager use both databases); remove overrides.{key}=false"
+    )
+
+
+@pytest.mark.parametrize("component", ["control_plane", "key_manager"])
+def test_control_plane_database_removed_in_extra(component):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, db_settings(extra={"database": {"shared_db": {}}}))
+    assert str(err.value) == (
+        f"{PREFIX}a {component} node needs both apim_db and shared_db (rule: the API control plane and "
+        f"the key manager use both databases); do not remove database.shared_db in extra"
+    )
+
+
+@pytest.mark.parametrize("component", ["gw", "Gateway", "", None, "api_key_manager"])
+def test_unknown_component(component):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, db_settings())
+    assert str(err.value) == (
+        f"{PREFIX}unknown component {component!r}; expected one of control_plane, gateway, "
+        f"traffic_manager, key_manager"
+    )
+
+
+@pytest.mark.parametrize("db_type", ["oracle", "mssql", "postgres", None, ""])
+def test_unknown_database_type(db_type):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(type=db_type))
+    assert str(err.value) == (
+        f"{PREFIX}unknown database type {db_type!r} in db.type; accepted: mysql, postgresql"
+    )
+
+
+def test_gateway_with_h2_does_not_check_database_type():
+    assert datasources("gateway", with_db(type="oracle")) == {"shared_db": H2}
+
+
+@pytest.mark.parametrize(
+    ("key", "label", "component"),
+    [
+        ("host", "apim_db", "control_plane"),
+        ("apim_name", "apim_db", "traffic_manager"),
+        ("apim_user", "apim_db", "key_manager"),
+        ("apim_password", "apim_db", "control_plane"),
+        ("shared_name", "shared_db", "control_plane"),
+        ("shared_user", "shared_db", "control_plane"),
+        ("shared_password", "shared_db", "control_plane"),
+    ],
+)
+def test_missing_database_setting(key, label, component):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, with_db(**{key: None}))
+    assert str(err.value) == (
+        f"{PREFIX}db.{key} must be set: the {component} node connects to the real {label} "
+        f"(rule: a real datasource needs host, database name, user and password)"
+    )
+
+
+def test_missing_database_setting_on_gateway_that_needs_shared_db():
+    with pytest.raises(AnsibleFilterError, match=r"db\.host must be set: the gateway node connects to the real shared_db"):
+        datasources("gateway", db_settings(multi_tenancy=True, db={"type": "mysql"}))
+
+
+@pytest.mark.parametrize("port", ["abc", 0, 70000])
+def test_bad_database_port(port):
+    with pytest.raises(AnsibleFilterError, match=r"^wso2am\.distributed\.datasources: db\.port must be"):
+        datasources("control_plane", with_db(port=port))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"multi_tenancy": "maybe"}, "multi_tenancy must be a boolean"),
+        ({"google_analytics": "sometimes", "gateway_count": 2}, "google_analytics must be a boolean"),
+        ({"gateway_count": "many"}, "gateway_count must be an integer"),
+        ({"overrides": {"shared_db": "perhaps"}}, "overrides.shared_db must be a boolean"),
+        ({"overrides": ["apim_db"]}, "overrides must be a dictionary, got list"),
+        ({"db": "mysql"}, "db must be a dictionary, got str"),
+    ],
+)
+def test_bad_setting_types(changes, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", db_settings(**changes))
+    assert str(err.value).startswith(PREFIX + message)
+
+
+def test_bad_pool_options():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(pool_options=["maxActive"]))
+    assert str(err.value) == PREFIX + "db.pool_options must be a dictionary, got list"

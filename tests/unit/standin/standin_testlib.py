@@ -1,0 +1,83 @@
+"""Helpers for the stand-in pack tests."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REAL_JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+
+
+def real_java_home():
+    """A real JDK that 4.5 packs accept (11-21), or None."""
+    for candidate in (REAL_JAVA_HOME, os.environ.get("JAVA_HOME", "")):
+        if candidate and os.access(os.path.join(candidate, "bin", "java"),
+                                   os.X_OK):
+            return candidate
+    return None
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_offset(base_ports):
+    """A random offset (20000-50000) whose ports are all free now."""
+    rnd = random.Random()
+    for _ in range(500):
+        offset = rnd.randrange(20000, 50000)
+        if all(port_free(p + offset) for p in base_ports):
+            return offset
+    raise RuntimeError("no free port offset found")
+
+
+def wait_for(predicate, timeout=15.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+def unzip(zip_path, dest):
+    """Unpack with unzip(1) (restores unix modes); return the top folder."""
+    subprocess.run(["unzip", "-q", "-o", str(zip_path), "-d", str(dest)],
+                   check=True)
+    return Path(dest) / Path(zip_path).name[:-len(".zip")]
+
+
+def http_get(url, cafile=None, timeout=2.0):
+    """(status, body) or None when the server does not answer."""
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context(cafile=cafile)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout,
+                                    context=context) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+    except (OSError, ssl.SSLError):
+        return None
+
+
+def log_lines(home):
+    path = Path(home) / "repository" / "logs" / "wso2carbon.log"
+    if not path.exists():
+        return []
+    return path.read_text().splitlines()
