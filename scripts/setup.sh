@@ -11,9 +11,10 @@ SUDO=""
 say() { printf '==> %s\n' "$*"; }
 
 # 1. Host packages: the Docker engine, debootstrap for the images, a JRE for keytool and
-#    openssl (the stand-in packs' keystores), unzip, and venv support for Debian's python3.
+#    openssl (the stand-in packs' keystores), unzip, venv support for Debian's python3,
+#    and shellcheck (used by ansible-test sanity).
 need=()
-for pkg in docker.io debootstrap openjdk-17-jre-headless openssl unzip python3-venv git make; do
+for pkg in docker.io debootstrap openjdk-17-jre-headless openssl unzip python3-venv git make shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -12,8 +12,9 @@ description:
   - Applies the rules of P(wso2am.distributed.datasources#filter) to every node of the topology and lists,
     per database, the C(db_client_address) of each node that uses the real database (not H2),
     for database grants (for example C(user@address)) and firewall rules.
-  - The node-specific O(settings.overrides) and C(extra) of the datasources settings are ignored;
-    give per-node overrides in O(settings.node_overrides) instead.
+  - The node-specific O(settings.overrides) and C(extra) of the datasources settings are ignored.
+    A node's overrides come from O(settings.node_overrides) when it names the node, else from the node's
+    C(datasource_overrides) in the topology (the host variable C(wso2am_node_datasources)).
 positional: settings
 options:
   _input:
@@ -28,7 +29,8 @@ options:
     suboptions:
       node_overrides:
         description:
-          - C(apim_db) / C(shared_db) overrides per node, keyed by C(<host>/<component>) or by C(<host>).
+          - C(apim_db) / C(shared_db) overrides per node, keyed by C(<host>/<component>) or by C(<host>);
+            they replace the node's C(datasource_overrides).
         type: dict
 seealso:
   - plugin: wso2am.distributed.datasources

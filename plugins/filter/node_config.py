@@ -10,7 +10,8 @@ version_added: 1.0.0
 author: contributors to wso2am.distributed (@wso2am-distributed)
 description:
   - Returns the whole C(deployment.toml) of one node as a dictionary; write it with P(wso2am.distributed.to_toml#filter).
-  - "Every node gets C([server]) (C(hostname) is the node's public hostname when it has one, else its own),
+  - "Every node gets C([server]) (C(hostname) is the public hostname of a control plane or gateway that has one,
+    else the node's own),
     C([super_admin]), C([user_store]), C([database.*]) (see P(wso2am.distributed.datasources#filter)),
     C([keystore.tls]), C([keystore.primary]) and C([truststore])."
   - "A gateway points at the key manager, the traffic managers (throttle decisions and one url_group each),
@@ -21,8 +22,10 @@ description:
     and sets the developer portal URL."
   - A traffic manager listens to the event hub, points at the key manager and duplicates events to its peers.
   - A separated key manager listens to the event hub and notifies the first control plane of token revocations.
-  - A node with a public hostname also gets C(proxyPort) 443 / 80 on its HTTPS / HTTP transports.
-  - O(settings.extra) is merged last: dictionaries merge recursively, everything else, lists included, replaces.
+  - A control plane or gateway with a public hostname (C(wso2am_public_hostname)) also gets C(proxyPort) 443 / 80 on
+    its HTTPS / HTTP transports. Traffic managers and key managers ignore C(wso2am_public_hostname), so that one
+    sharing a host with a control plane keeps its own name.
+  - O(settings.extra) is merged last. Dictionaries merge recursively; everything else, lists included, replaces.
 positional: host, component, settings
 options:
   _input:
@@ -42,6 +45,7 @@ options:
     description:
       - The settings of P(wso2am.distributed.datasources#filter) (C(gateway_count) is taken from the topology)
         plus the keys below.
+      - When C(overrides) is not given, the node's C(datasource_overrides) from the topology are used.
     type: dict
     required: true
     suboptions:
@@ -57,29 +61,22 @@ options:
         type: str
         required: true
       server_roles:
-        description: Component to C([server] server_role); missing components keep their default.
+        description:
+          - Component to C([server] server_role); missing components keep their default.
+          - "Defaults: C(control_plane=control-plane), C(gateway=gateway-worker), C(traffic_manager=traffic-manager),
+            C(key_manager=default). The 4.6 documentation uses C(default) for all."
         type: dict
-        default:
-          control_plane: control-plane
-          gateway: gateway-worker
-          traffic_manager: traffic-manager
-          key_manager: default
       keystore:
-        description: C(file_name), C(type), C(password), C(alias), C(key_password) of the keystore (tls and primary).
+        description:
+          - C(file_name), C(type), C(password), C(alias), C(key_password) of the keystore, written as both
+            C([keystore.tls]) and C([keystore.primary]).
+          - Missing keys default to C(wso2carbon.jks), C(JKS), C(wso2carbon), C(wso2carbon), C(wso2carbon).
         type: dict
-        default:
-          file_name: wso2carbon.jks
-          type: JKS
-          password: wso2carbon
-          alias: wso2carbon
-          key_password: wso2carbon
       truststore:
-        description: C(file_name), C(type), C(password) of the truststore.
+        description:
+          - C(file_name), C(type), C(password) of the truststore.
+          - Missing keys default to C(client-truststore.jks), C(JKS), C(wso2carbon).
         type: dict
-        default:
-          file_name: client-truststore.jks
-          type: JKS
-          password: wso2carbon
       extra:
         description: Deep-merged over the result last.
         type: dict

@@ -28,7 +28,7 @@ options:
       - "Variables read per host: C(wso2am_hostname), C(ansible_host), C(wso2am_<component>_offset),
         C(wso2am_public_hostname), C(wso2am_db_client_address), C(ansible_default_ipv4.address),
         C(wso2am_gateway_environment), C(wso2am_gateway_labels), C(wso2am_gateway_id),
-        C(wso2am_key_manager_url) and C(wso2am_event_hub_url)."
+        C(wso2am_node_datasources), C(wso2am_key_manager_url) and C(wso2am_event_hub_url)."
     type: dict
     required: true
 notes:
@@ -73,7 +73,8 @@ _value:
         - "Each node: C(id) (C(<host>/<component>)), C(host), C(component), C(hostname), C(offset),
           C(ports) (C(https), C(http), C(jms), C(binary), C(binary_ssl), and for gateways C(passthrough_https),
           C(passthrough_http), C(ws), C(wss), C(websub_http), C(websub_https)), C(public_hostname),
-          C(db_client_address), and for gateways C(environment), C(labels), C(gateway_id)."
+          C(db_client_address), C(datasource_overrides) (the host's C(wso2am_node_datasources), used by
+          P(wso2am.distributed.db_clients#filter)), and for gateways C(environment), C(labels), C(gateway_id)."
       type: list
       elements: dict
     control_plane:
@@ -100,10 +101,17 @@ _value:
       type: list
       elements: dict
     key_manager_url:
-      description: The C(/services/) URL of the key manager.
+      description:
+        - The C(/services/) URL of the key manager.
+        - C(wso2am_key_manager_url) of a key_manager host or of the first control_plane host when set, else the first
+          separated key manager (its hostname and HTTPS port), else the first control plane (its public hostname on
+          port 443 when set, else its hostname and HTTPS port).
       type: str
     event_hub_url:
-      description: The C(/services/) URL of the control plane's event hub.
+      description:
+        - The C(/services/) URL of the control plane's event hub.
+        - C(wso2am_event_hub_url) of a control_plane host when set, else the first control plane (its public hostname
+          on port 443 when set, else its hostname and HTTPS port).
       type: str
     links:
       description:

@@ -411,6 +411,9 @@ def _make_node(host, component, hv):
         or _default_ipv4(hv)
         or hostname
     )
+    node["datasource_overrides"] = _plain_copy(
+        _mapping(hv.get("wso2am_node_datasources"), f"wso2am_node_datasources on host '{host}'")
+    )
     return node
 
 
@@ -461,10 +464,23 @@ def _check_port_collisions(nodes):
         same_address.append(node)
 
 
+# Only these components are put behind the load balancer named by
+# wso2am_public_hostname; it is a host variable, so a traffic manager or key
+# manager sharing a host with a control plane must not take it over.
+PUBLIC_COMPONENTS = ("control_plane", "gateway")
+
+
+def _public_hostname(node):
+    if node["component"] in PUBLIC_COMPONENTS:
+        return node["public_hostname"]
+    return None
+
+
 def _front_url(node):
     """The /services/ URL of a node: its load balancer name when it has one."""
-    if node["public_hostname"]:
-        return _services_url(node["public_hostname"], 443)
+    public = _public_hostname(node)
+    if public:
+        return _services_url(public, 443)
     return _services_url(node["hostname"], node["ports"]["https"])
 
 
@@ -611,7 +627,10 @@ def build_topology(groups, hostvars):
         hostvars, members["key_manager"] + [cps[0]["host"]], "wso2am_key_manager_url"
     )
     if not key_manager_url:
-        key_manager_url = _front_url(kms[0] if kms else cps[0])
+        if kms:
+            key_manager_url = _services_url(kms[0]["hostname"], kms[0]["ports"]["https"])
+        else:
+            key_manager_url = _front_url(cps[0])
     event_hub_url = _override_url(hostvars, members["control_plane"], "wso2am_event_hub_url")
     if not event_hub_url:
         event_hub_url = _front_url(cps[0])
@@ -989,13 +1008,16 @@ def build_node_config(topology, host, component, settings):
 
     ds_settings = dict(settings)
     ds_settings["gateway_count"] = len(topology["gateway"])
+    if ds_settings.get("overrides") is None:
+        ds_settings["overrides"] = node.get("datasource_overrides")
     datasources = build_datasources(component, ds_settings)
     keystore = _store(settings.get("keystore"), DEFAULT_KEYSTORE, "keystore")
     truststore = _store(settings.get("truststore"), DEFAULT_TRUSTSTORE, "truststore")
 
+    public = _public_hostname(node)
     conf = {
         "server": {
-            "hostname": node["public_hostname"] or node["hostname"],
+            "hostname": public or node["hostname"],
             "offset": node["offset"],
             "server_role": roles[component],
         },
@@ -1009,7 +1031,7 @@ def build_node_config(topology, host, component, settings):
         "keystore": {"tls": dict(keystore), "primary": dict(keystore)},
         "truststore": truststore,
     }
-    if node["public_hostname"]:
+    if public:
         conf["transport"] = {
             "https": {"properties": {"proxyPort": 443}},
             "http": {"properties": {"proxyPort": 80}},
@@ -1035,8 +1057,10 @@ def build_db_clients(topology, settings):
     """Return ``{"apim_db": [...], "shared_db": [...]}``: the client addresses per database.
 
     ``settings`` are those of :func:`build_datasources`; its ``overrides`` and
-    ``extra`` are ignored (they belong to one node) and replaced by the
-    optional ``node_overrides``: ``{"<host>/<component>" or "<host>": overrides}``.
+    ``extra`` are ignored (they belong to one node). A node's overrides are
+    ``settings.node_overrides["<host>/<component>"]``, else
+    ``settings.node_overrides["<host>"]``, else its ``datasource_overrides``
+    (the host variable ``wso2am_node_datasources``).
     """
     _check_topology(topology)
     settings = _mapping(settings, "settings")
@@ -1046,7 +1070,9 @@ def build_db_clients(topology, settings):
         node_settings = dict(settings)
         node_settings["gateway_count"] = len(topology["gateway"])
         node_settings["extra"] = None
-        node_settings["overrides"] = node_overrides.get(node["id"], node_overrides.get(node["host"]))
+        node_settings["overrides"] = node_overrides.get(
+            node["id"], node_overrides.get(node["host"], node.get("datasource_overrides"))
+        )
         for name, table in build_datasources(node["component"], node_settings).items():
             if table.get("type") != "h2":
                 clients[name].add(node["db_client_address"])

@@ -29,7 +29,8 @@ build() {
   : > "$dir/etc/machine-id"
   rm -f "$dir/var/lib/dbus/machine-id"
   printf 'deb %s %s main\n' "$MIRROR" "$suite" > "$dir/etc/apt/sources.list"
-  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+  # Keep the package lists, as a VM has them: apt works at once, and cache_valid_time is honest.
+  rm -rf "$dir"/var/cache/apt/archives/*.deb
   tar -C "$dir" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
     -c "LABEL wso2am.lab.recipe=$recipe" - "$tag" >/dev/null

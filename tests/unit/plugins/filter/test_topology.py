@@ -53,6 +53,7 @@ def test_minimal_inventory():
         "ports": {"https": 9443, "http": 9763, "jms": 5672, "binary": 9611, "binary_ssl": 9711},
         "public_hostname": None,
         "db_client_address": "cp1",
+        "datasource_overrides": {},
     }
     assert topo["gateway"][0] == {
         "id": "gw1/gateway",
@@ -70,6 +71,7 @@ def test_minimal_inventory():
         "gateway_id": "gw1",
         "public_hostname": None,
         "db_client_address": "gw1",
+        "datasource_overrides": {},
     }
     assert topo["environments"] == [
         {
@@ -528,3 +530,19 @@ def test_duplicate_hosts_in_a_group_are_one_node():
 
 def test_deterministic():
     assert topology(*ha_inventory()) == topology(*ha_inventory())
+
+
+def test_datasource_overrides_from_hostvars():
+    groups, hostvars = minimal_inventory()
+    hostvars["tm1"]["wso2am_node_datasources"] = {"apim_db": "false"}
+    topo = topology(groups, hostvars)
+    assert topo["traffic_manager"][0]["datasource_overrides"] == {"apim_db": "false"}
+    assert topo["control_plane"][0]["datasource_overrides"] == {}
+
+
+def test_datasource_overrides_must_be_a_dictionary():
+    groups, hostvars = minimal_inventory()
+    hostvars["tm1"]["wso2am_node_datasources"] = ["apim_db"]
+    with pytest.raises(AnsibleFilterError) as err:
+        topology(groups, hostvars)
+    assert str(err.value) == PREFIX + "wso2am_node_datasources on host 'tm1' must be a dictionary, got list"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Validate a TOML file before it replaces deployment.toml (used by the template task's validate)."""
 import sys
 
