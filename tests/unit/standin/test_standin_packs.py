@@ -184,6 +184,38 @@ def _closed_port():
     raise RuntimeError("no free port")
 
 
+def _start_foreground(script, kind, home, java_home, processes):
+    """Start ``script`` in the foreground on a free offset: (proc, offset).
+
+    Retries with another offset when a port was taken meanwhile.
+    """
+    for _ in range(5):
+        offset = free_offset(ss.PORTS[kind])
+        proc = subprocess.Popen(
+            [str(script), f"-DportOffset={offset}", "-Dsome.other=1"],
+            env=_env(java_home), start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(proc)
+        ready = f"INFO Stand-in ({kind}) listening on ports"
+        mine = f", pid {proc.pid}"
+
+        def started():
+            if any(line.startswith(ready) and line.endswith(mine)
+                   for line in log_lines(home)):
+                return "up"
+            return "exited" if proc.poll() is not None else None
+
+        state = wait_for(started, 20)
+        if state == "up":
+            return proc, offset
+        if proc.poll() is None:
+            break
+        if not any("ERROR cannot bind port" in line
+                   for line in log_lines(home)):
+            break
+    pytest.fail(f"{script} did not start; log: {log_lines(home)}")
+
+
 def test_gateway_foreground(packs_dir, tmp_path, processes):
     java_home = _need_java()
     home = unzip(packs_dir / f"{GW}.zip", tmp_path)
@@ -192,17 +224,12 @@ def test_gateway_foreground(packs_dir, tmp_path, processes):
     conf = home / "repository/conf/deployment.toml"
     conf.write_text(GW_TOML.format(km_port=km.getsockname()[1],
                                    tm_port=tm_port))
-    offset = free_offset(ss.PORTS["gateway"])
-    proc = subprocess.Popen(
-        [str(home / "bin/gateway.sh"), f"-DportOffset={offset}",
-         "-Dsome.other=1"],
-        env=_env(java_home), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    processes.append(proc)
+    proc, offset = _start_foreground(home / "bin/gateway.sh", "gateway",
+                                     home, java_home, processes)
     tm = None
     try:
-        version = wait_for(lambda: http_get(
-            f"http://127.0.0.1:{9763 + offset}/services/Version"))
+        version = http_get(
+            f"http://127.0.0.1:{9763 + offset}/services/Version")
         assert version, f"no answer; log: {log_lines(home)}"
         assert version[0] == 200
         assert f"WSO2 API Manager-{VERSION}" in version[1]
@@ -315,13 +342,16 @@ def test_profile_setup_and_key_manager_daemon(packs_dir, tmp_path):
     assert res.returncode != 0
     assert log_lines(real_home)[-1].startswith("ERROR JAVA_HOME is not set")
 
-    offset = free_offset(ss.PORTS["control_plane"])
     pid_file = real_home / "wso2carbon.pid"
     pid = None
     try:
-        res = subprocess.run([km, "start", f"-DportOffset={offset}"],
-                             env=_env(java_home), capture_output=True,
-                             text=True, timeout=30)
+        for _ in range(5):  # retry when a port was taken meanwhile
+            offset = free_offset(ss.PORTS["control_plane"])
+            res = subprocess.run([km, "start", f"-DportOffset={offset}"],
+                                 env=_env(java_home), capture_output=True,
+                                 text=True, timeout=30)
+            if "ERROR cannot bind port" not in res.stderr:
+                break
         assert res.returncode == 0, res.stderr
         pid = int(pid_file.read_text())
         assert _pid_alive(pid)
