@@ -1,0 +1,124 @@
+"""render.yml on a few inventories: every node's deployment.toml parses as TOML and carries the wiring."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+SECRETS = {
+    "wso2am_admin_password": "render-admin-secret",
+    "wso2am_db_apim_password": "render-apim-secret",
+    "wso2am_db_shared_password": "render-shared-secret",
+    "wso2am_allow_default_keystore": True,
+}
+
+SIMPLE = {
+    "database": ["db1"],
+    "control_plane": ["cp1"],
+    "traffic_manager": ["tm1"],
+    "gateway": ["gw1", "gw2"],
+}
+KM_HA = {
+    "database": ["pg1"],
+    "control_plane": ["cp1", "cp2"],
+    "key_manager": ["km1"],
+    "traffic_manager": ["tm1", "tm2"],
+    "gateway": ["gw1", "gw2"],
+}
+
+
+def _render(tmp_path, groups, extra_vars=None, host_vars=None):
+    inventory = {"all": {"children": {g: {"hosts": {h: (host_vars or {}).get(h) for h in hosts}} for g, hosts in groups.items()}}}
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(yaml.safe_dump(inventory))
+    out = tmp_path / "rendered"
+    variables = dict(SECRETS, wso2am_render_dir=str(out), **(extra_vars or {}))
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inv),
+         str(ROOT / "playbooks" / "render.yml"), "-e", "@%s" % vars_file],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    return proc, out
+
+
+def _toml(out, host):
+    text = (out / host / "deployment.toml").read_text()
+    assert text.startswith("#") and "Ansible managed" in text[:80]
+    return text, tomllib.loads(text)
+
+
+def test_simple_scalable_render(tmp_path):
+    proc, out = _render(tmp_path, SIMPLE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host in ("cp1", "tm1", "gw1", "gw2"):
+        text, conf = _toml(out, host)
+        # Secrets are masked in files meant for review, and never printed.
+        assert "render-admin-secret" not in text and "render-apim-secret" not in text
+        assert conf["super_admin"]["password"] == "********"
+    assert "render-apim-secret" not in proc.stdout
+    _, gw = _toml(out, "gw1")
+    assert "apim_db" not in gw["database"] and gw["database"]["shared_db"]["type"] == "h2"
+    assert gw["apim"]["key_manager"]["service_url"] == "https://cp1:9443/services/"
+    _, cp = _toml(out, "cp1")
+    assert cp["database"]["apim_db"]["url"].startswith("jdbc:mariadb://db1:3306/apim_db")
+    topology = (out / "topology.md").read_text()
+    assert "```mermaid" in topology and "flowchart" in topology
+    for node in ("cp1", "tm1", "gw1", "gw2"):
+        assert node in topology
+
+
+def test_km_separated_ha_render(tmp_path):
+    proc, out = _render(tmp_path, KM_HA, {"wso2am_db_type": "postgresql", "wso2am_version": "4.7.0"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    km_url = "https://km1:9443/services/"
+    for host in ("cp1", "cp2", "tm1", "tm2", "gw1", "gw2"):
+        _, conf = _toml(out, host)
+        assert conf["apim"]["key_manager"]["service_url"] == km_url, host
+    _, cp1 = _toml(out, "cp1")
+    assert cp1["apim"]["event_hub"]["event_duplicate_url"] == ["tcp://cp2:5672"]
+    assert cp1["apim"]["cache_invalidation"]["enabled"] is True
+    assert cp1["database"]["apim_db"]["type"] == "postgre"
+    _, tm2 = _toml(out, "tm2")
+    assert tm2["apim"]["throttling"]["event_duplicate_url"] == ["tcp://tm1:5672"]
+    _, gw1 = _toml(out, "gw1")
+    assert len(gw1["apim"]["throttling"]["url_group"]) == 2
+    _, km = _toml(out, "km1")
+    assert km["apim"]["event_hub"]["service_url"] == "https://cp1:9443/services/"
+    assert km["event_listener"][0]["properties"]["notification_endpoint"] == "https://cp1:9443/internal/data/v1/notify"
+    topology = (out / "topology.md").read_text()
+    assert "km1" in topology and "event_duplicate" in topology
+
+
+def test_host_in_two_tiers_renders_one_file_per_tier(tmp_path):
+    groups = {"control_plane": ["node1"], "traffic_manager": ["node1"], "gateway": ["gw1"], "database": ["db1"]}
+    proc, out = _render(tmp_path, groups, host_vars={"node1": {"wso2am_traffic_manager_offset": 2}})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tm = tomllib.loads((out / "node1" / "traffic_manager" / "deployment.toml").read_text())
+    assert tm["server"]["offset"] == 2
+    _, gw = _toml(out, "gw1")
+    assert gw["apim"]["throttling"]["throttle_decision_endpoints"] == ["tcp://node1:5674"]
+
+
+def test_same_offset_on_one_host_is_refused_before_anything_is_written(tmp_path):
+    groups = {"control_plane": ["node1"], "traffic_manager": ["node1"], "gateway": ["gw1"]}
+    proc, out = _render(tmp_path, groups)
+    assert proc.returncode != 0
+    assert "set wso2am_traffic_manager_offset on host 'node1'" in proc.stdout + proc.stderr
+    assert not (out / "node1").exists()
+
+
+@pytest.mark.parametrize("override", [{"wso2am_node_datasources": {"apim_db": True}}])
+def test_gateway_with_apim_db_is_refused_naming_the_rule(tmp_path, override):
+    proc, _ = _render(tmp_path, SIMPLE, host_vars={"gw1": override})
+    assert proc.returncode != 0
+    assert "a gateway never connects to apim_db" in proc.stdout + proc.stderr
