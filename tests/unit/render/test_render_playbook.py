@@ -51,25 +51,30 @@ def _render(tmp_path, groups, extra_vars=None, host_vars=None):
     return proc, out
 
 
-def _toml(out, host):
+def _text(out, host):
     text = (out / host / "deployment.toml").read_text()
     assert text.startswith("#") and "Ansible managed" in text[:80]
-    return text, tomllib.loads(text)
+    return text
+
+
+def _toml(out, host):
+    return tomllib.loads(_text(out, host))
 
 
 def test_simple_scalable_render(tmp_path):
     proc, out = _render(tmp_path, SIMPLE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host in ("cp1", "tm1", "gw1", "gw2"):
-        text, conf = _toml(out, host)
+        text = _text(out, host)
+        conf = tomllib.loads(text)
         # Secrets are masked in files meant for review, and never printed.
         assert "render-admin-secret" not in text and "render-apim-secret" not in text
         assert conf["super_admin"]["password"] == "********"
     assert "render-apim-secret" not in proc.stdout
-    _, gw = _toml(out, "gw1")
+    gw = _toml(out, "gw1")
     assert "apim_db" not in gw["database"] and gw["database"]["shared_db"]["type"] == "h2"
     assert gw["apim"]["key_manager"]["service_url"] == "https://cp1:9443/services/"
-    _, cp = _toml(out, "cp1")
+    cp = _toml(out, "cp1")
     assert cp["database"]["apim_db"]["url"].startswith("jdbc:mariadb://db1:3306/apim_db")
     topology = (out / "topology.md").read_text()
     assert "```mermaid" in topology and "flowchart" in topology
@@ -82,17 +87,17 @@ def test_km_separated_ha_render(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     km_url = "https://km1:9443/services/"
     for host in ("cp1", "cp2", "tm1", "tm2", "gw1", "gw2"):
-        _, conf = _toml(out, host)
+        conf = _toml(out, host)
         assert conf["apim"]["key_manager"]["service_url"] == km_url, host
-    _, cp1 = _toml(out, "cp1")
+    cp1 = _toml(out, "cp1")
     assert cp1["apim"]["event_hub"]["event_duplicate_url"] == ["tcp://cp2:5672"]
     assert cp1["apim"]["cache_invalidation"]["enabled"] is True
     assert cp1["database"]["apim_db"]["type"] == "postgre"
-    _, tm2 = _toml(out, "tm2")
+    tm2 = _toml(out, "tm2")
     assert tm2["apim"]["throttling"]["event_duplicate_url"] == ["tcp://tm1:5672"]
-    _, gw1 = _toml(out, "gw1")
+    gw1 = _toml(out, "gw1")
     assert len(gw1["apim"]["throttling"]["url_group"]) == 2
-    _, km = _toml(out, "km1")
+    km = _toml(out, "km1")
     assert km["apim"]["event_hub"]["service_url"] == "https://cp1:9443/services/"
     assert km["event_listener"][0]["properties"]["notification_endpoint"] == "https://cp1:9443/internal/data/v1/notify"
     topology = (out / "topology.md").read_text()
@@ -105,7 +110,7 @@ def test_host_in_two_tiers_renders_one_file_per_tier(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tm = tomllib.loads((out / "node1" / "traffic_manager" / "deployment.toml").read_text())
     assert tm["server"]["offset"] == 2
-    _, gw = _toml(out, "gw1")
+    gw = _toml(out, "gw1")
     assert gw["apim"]["throttling"]["throttle_decision_endpoints"] == ["tcp://node1:5674"]
 
 
@@ -119,6 +124,6 @@ def test_same_offset_on_one_host_is_refused_before_anything_is_written(tmp_path)
 
 @pytest.mark.parametrize("override", [{"wso2am_node_datasources": {"apim_db": True}}])
 def test_gateway_with_apim_db_is_refused_naming_the_rule(tmp_path, override):
-    proc, _ = _render(tmp_path, SIMPLE, host_vars={"gw1": override})
+    proc = _render(tmp_path, SIMPLE, host_vars={"gw1": override})[0]
     assert proc.returncode != 0
     assert "a gateway never connects to apim_db" in proc.stdout + proc.stderr

@@ -1,0 +1,162 @@
+"""Verify the KM-separated HA deployment (testinfra over SSH with sudo) on every node."""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+
+import pytest
+
+CPS, KM, TMS, GWS, DB = ["kh-cp1", "kh-cp2"], "kh-km1", ["kh-tm1", "kh-tm2"], ["kh-gw1", "kh-gw2"], "kh-pg"
+VERSION = "4.7.0"
+KM_URL = "https://%s:9443/services/" % KM
+PORTS = {
+    "control_plane": [9443, 9763, 5672, 9611, 9711],
+    "key_manager": [9443, 9763],
+    "traffic_manager": [9443, 9763, 5672, 9611, 9711],
+    "gateway": [9443, 9763, 8243, 8280, 9099, 8099],
+}
+APP = tuple(PORTS)
+
+
+def _component(host):
+    groups = host.ansible.get_variables()["group_names"]
+    return next(g for g in ("control_plane", "key_manager", "traffic_manager", "gateway", "database") if g in groups)
+
+
+def _only(host, *components):
+    component = _component(host)
+    if component not in components:
+        pytest.skip("not a %s node" % "/".join(components))
+    return component
+
+
+def _name(host):
+    return host.ansible.get_variables()["inventory_hostname"]
+
+
+def _toml(host, component):
+    path = "/opt/wso2/%s/repository/conf/deployment.toml" % component
+    script = "import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))"
+    with host.sudo():
+        return json.loads(host.check_output("python3 -c %s %s" % (shlex.quote(script), path)))
+
+
+def test_connection_is_ssh_as_a_sudo_user(host):
+    variables = host.ansible.get_variables()
+    assert variables["ansible_connection"].endswith("ssh") and variables["ansible_user"] == "deploy"
+    assert host.user().name == "deploy"
+    with host.sudo():
+        assert host.user().name == "root"
+
+
+def test_service_runs_as_wso2carbon_and_files_belong_to_it(host):
+    component = _only(host, *APP)
+    unit = "wso2am-%s" % component.replace("_", "-")
+    with host.sudo():
+        assert host.service(unit).is_running and host.service(unit).is_enabled
+        pid = host.check_output("systemctl show -p MainPID --value %s" % unit)
+        assert host.check_output("ps -o user= -p %s" % pid) == "wso2carbon"
+        conf = host.file("/opt/wso2/%s/repository/conf/deployment.toml" % component)
+        assert conf.user == "wso2carbon" and conf.mode == 0o600
+        home = host.file("/opt/wso2/%s" % component)
+        assert home.is_symlink and VERSION in home.linked_to
+
+
+def test_ports_listen_and_health(host):
+    component = _only(host, *APP)
+    for port in PORTS[component]:
+        assert host.socket("tcp://0.0.0.0:%d" % port).is_listening, port
+    assert "WSO2 API Manager-%s" % VERSION in host.check_output("curl -sf http://127.0.0.1:9763/services/Version")
+
+
+def test_key_manager_ran_profile_setup_once_and_uses_its_script(host):
+    _only(host, "key_manager")
+    with host.sudo():
+        assert host.file("/opt/wso2/key_manager/.wso2am-profile-key-manager").exists
+        assert host.file("/opt/wso2/key_manager/repository/conf/deployment.toml.backup").exists
+        unit = host.file("/etc/systemd/system/wso2am-key-manager.service").content_string
+    assert re.search(r"^ExecStart=/opt/wso2/key_manager/bin/key-manager.sh$", unit, re.M)
+
+
+def test_every_tier_points_at_the_key_manager(host):
+    component = _only(host, "control_plane", "traffic_manager", "gateway")
+    assert _toml(host, component)["apim"]["key_manager"]["service_url"] == KM_URL
+
+
+def test_key_manager_points_at_the_control_plane(host):
+    _only(host, "key_manager")
+    conf = _toml(host, "key_manager")
+    assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CPS[0]
+    assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % cp for cp in CPS]
+    listener = conf["event_listener"][0]
+    assert listener["id"] == "token_revocation"
+    assert listener["properties"]["notification_endpoint"] == "https://%s:9443/internal/data/v1/notify" % CPS[0]
+    assert set(conf["database"]) == {"apim_db", "shared_db"}
+
+
+def test_control_planes_publish_to_each_other(host):
+    _only(host, "control_plane")
+    me = _name(host)
+    other = [cp for cp in CPS if cp != me]
+    hub = _toml(host, "control_plane")["apim"]["event_hub"]
+    assert hub["event_duplicate_url"] == ["tcp://%s:5672" % cp for cp in other]
+    assert [g["urls"] for g in hub["publish"]["url_group"]] == [["tcp://%s:9611" % cp] for cp in CPS]
+    conf = _toml(host, "control_plane")
+    assert conf["apim"]["cache_invalidation"]["enabled"] is True
+    assert "event_listener" not in conf  # the separated key manager notifies, not the control plane
+    envs = conf["apim"]["gateway"]["environment"]
+    assert [e["name"] for e in envs] == ["Default"]
+
+
+def test_traffic_managers_duplicate_to_each_other(host):
+    _only(host, "traffic_manager")
+    me = _name(host)
+    conf = _toml(host, "traffic_manager")
+    assert conf["apim"]["throttling"]["event_duplicate_url"] == ["tcp://%s:5672" % tm for tm in TMS if tm != me]
+    assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % cp for cp in CPS]
+
+
+def test_gateways_have_one_url_group_per_traffic_manager_and_no_apim_db(host):
+    _only(host, "gateway")
+    conf = _toml(host, "gateway")
+    groups = conf["apim"]["throttling"]["url_group"]
+    assert [g["traffic_manager_urls"] for g in groups] == [["tcp://%s:9611" % tm] for tm in TMS]
+    assert conf["apim"]["gateway_notification"]["gateway_id"] == _name(host)
+    assert "apim_db" not in conf["database"] and conf["database"]["shared_db"]["type"] == "h2"
+
+
+def test_standins_reached_every_upstream(host):
+    component = _only(host, *APP)
+    with host.sudo():
+        log = host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
+    upstreams = re.findall(r"UPSTREAM (\S+) (\S+) (?:reachable|unreachable)", log)
+    assert upstreams, log[-2000:]
+    for name, address in set(upstreams):
+        assert "UPSTREAM %s %s reachable" % (name, address) in log, (name, address)
+    expected = {
+        "gateway": "key_manager %s:9443" % KM,
+        "traffic_manager": "key_manager %s:9443" % KM,
+        "control_plane": "event_duplicate %s:5672" % [cp for cp in CPS if cp != _name(host)][0],
+        "key_manager": "notification_endpoint %s:9443" % CPS[0],
+    }[component]
+    assert "UPSTREAM %s reachable" % expected in log
+
+
+def test_check_mode_on_the_converged_deployment_changes_nothing(host):
+    if _name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--check", "--diff",
+         os.path.join(root, "playbooks", "site.yml")],
+        capture_output=True, text=True, env=env, check=False, timeout=900,
+    )
+    recap = proc.stdout[proc.stdout.rfind("PLAY RECAP"):]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for line in recap.splitlines()[1:]:
+        if ":" in line:
+            assert " changed=0 " in line and " failed=0 " in line, line
+    assert "kh-apim-not-secret" not in proc.stdout and "kh-admin-not-secret" not in proc.stdout
