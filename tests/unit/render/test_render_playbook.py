@@ -127,3 +127,30 @@ def test_gateway_with_apim_db_is_refused_naming_the_rule(tmp_path, override):
     proc = _render(tmp_path, SIMPLE, host_vars={"gw1": override})[0]
     assert proc.returncode != 0
     assert "a gateway never connects to apim_db" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("inventory,hosts", [
+    ("example", ["apim-cp1.example.internal", "apim-tm1.example.internal", "apim-gw1.example.internal"]),
+    ("example-km-ha", ["apim-cp2.example.internal", "apim-km1.example.internal", "apim-gw2.example.internal"]),
+])
+def test_example_inventories_render(tmp_path, inventory, hosts):
+    out = tmp_path / "rendered"
+    vault = {k: "example-secret" for k in (
+        "vault_wso2am_admin_password", "vault_wso2am_db_apim_password", "vault_wso2am_db_shared_password",
+        "vault_wso2am_keystore_password", "vault_wso2am_truststore_password")}
+    vars_file = tmp_path / "vault.yml"
+    vars_file.write_text(yaml.safe_dump(dict(vault, wso2am_render_dir=str(out))))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(ROOT / "inventories" / inventory),
+         str(ROOT / "playbooks" / "render.yml"), "-e", "@%s" % vars_file],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host in hosts:
+        conf = _toml(out, host)
+        assert conf["server"]["hostname"]
+    if inventory == "example-km-ha":
+        gw = _toml(out, "apim-gw2.example.internal")
+        assert gw["apim"]["key_manager"]["service_url"] == "https://apim-km1.example.internal:9443/services/"
+        assert gw["transport"]["https"]["properties"]["proxyPort"] == 443
