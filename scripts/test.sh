@@ -17,6 +17,8 @@ source .venv/bin/activate
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.cache/collections"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 export WSO2AM_STANDIN_PACKS="$ROOT/tests/.packs"
+# The lab inventory (shared by simple_scalable) takes its packs from WSO2AM_PACK_DIR.
+export WSO2AM_PACK_DIR="$WSO2AM_STANDIN_PACKS"
 SCENARIOS=${WSO2AM_SCENARIOS:-$(cat tests/scenarios.txt)}
 
 step "stand-in packs (test fixture)"
