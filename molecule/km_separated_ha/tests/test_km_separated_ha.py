@@ -164,3 +164,44 @@ def test_check_mode_on_the_converged_deployment_changes_nothing(host):
     for name, changed, unreachable, failed in recap:
         assert (changed, unreachable, failed) == ("0", "0", "0"), name
     assert "kh-apim-not-secret" not in proc.stdout and "kh-admin-not-secret" not in proc.stdout
+
+
+def _scenario_vars():
+    import yaml
+
+    path = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["provisioner"]["inventory"]["group_vars"]["all"]
+
+
+def _pg_login(host, user, password, database):
+    script = (
+        "import psycopg2\n"
+        "try:\n"
+        "    psycopg2.connect(host=%r, user=%r, password=%r, dbname=%r, connect_timeout=5).close()\n"
+        "    print('ok')\n"
+        "except psycopg2.Error as err:\n"
+        "    print('refused', str(err).strip().splitlines()[0])\n"
+    ) % (DB, user, password, database)
+    return host.check_output("python3 -c %s" % shlex.quote(script))
+
+
+def test_postgresql_users_only_from_the_hosts_that_need_them(host):
+    component = _only(host, *APP)
+    lab = _scenario_vars()
+    apim = _pg_login(host, "apimadmin", lab["wso2am_db_apim_password"], "apim_db")
+    shared = _pg_login(host, "sharedadmin", lab["wso2am_db_shared_password"], "shared_db")
+    if component == "gateway":
+        # §2: gateways use neither database here (no multi-tenancy): pg_hba refuses them.
+        assert apim.startswith("refused") and shared.startswith("refused"), (apim, shared)
+    else:
+        assert (apim, shared) == ("ok", "ok")
+    assert _pg_login(host, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")
+
+
+def test_postgresql_datasources_use_postgre_type_and_debian_driver(host):
+    component = _only(host, "control_plane", "key_manager", "traffic_manager")
+    ds = _toml(host, component)["database"]["apim_db"]
+    assert ds["type"] == "postgre" and ds["driver"] == "org.postgresql.Driver"
+    assert ds["url"] == "jdbc:postgresql://%s:5432/apim_db" % DB
+    assert host.file("/opt/wso2/%s/repository/components/lib/postgresql.jar" % component).exists
