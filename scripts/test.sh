@@ -37,6 +37,10 @@ step "unit tests (filters, stand-in refusal rules, argument specs, templates)"
 python -m pytest tests/unit -q -p no:cacheprovider
 done_step
 
+step "AWX path (EE definition, job templates, string survey answers, ansible-runner on a lab)"
+python -m pytest tests/awx -q -p no:cacheprovider
+done_step
+
 step "ansible-test sanity"
 bash scripts/sanity.sh
 done_step

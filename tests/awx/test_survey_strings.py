@@ -163,11 +163,6 @@ def test_the_two_cases_really_differ(renders):
         assert f"{host}/deployment.toml" in changed
 
 
-@pytest.mark.xfail(
-    reason='roles/common/tasks/render.yml: no_log: "{{ wso2am_no_log and not ... }}" treats the string '
-    '"false" as true; fix: wso2am_no_log | bool (see the reply of the AWX task)',
-    strict=False,
-)
 def test_render_no_log_false_as_a_string_shows_the_items(tmp_path):
     answers = as_survey_strings(dict(TYPED["a"], wso2am_no_log=False))
     answers["wso2am_render_mask_secrets"] = "false"
