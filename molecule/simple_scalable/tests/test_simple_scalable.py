@@ -49,10 +49,6 @@ def _log(host, component):
     return host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
 
 
-def _ip(host_name, host):
-    return host.check_output("getent hosts %s | awk '{print $1}'" % host_name).split()[0]
-
-
 def test_service_active_enabled_and_runs_as_wso2carbon(host):
     component = _only(host, "control_plane", "traffic_manager", "gateway")
     unit = "wso2am-%s" % component.replace("_", "-")
