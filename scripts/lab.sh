@@ -30,6 +30,8 @@ else
   echo "==> NOTE: no real WSO2 $version packs in packs/: deploying the STAND-IN packs (test fixtures that"
   echo "    only imitate the nodes' ports, health URLs and logs). Put the real zips in packs/ for a real lab."
   python tests/standin/build_packs.py --version "$version" --out "$WSO2AM_PACK_DIR"
+  # The stand-in MySQL Connector/J that the stand-in packs accept (a test fixture too).
+  export WSO2AM_JDBC_DRIVER_JAR="$WSO2AM_PACK_DIR/mysql-connector-j-standin.jar"
 fi
 
 ansible-playbook -i "$INV" tests/lab/containers.yml

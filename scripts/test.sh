@@ -19,10 +19,12 @@ export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 export WSO2AM_STANDIN_PACKS="$ROOT/tests/.packs"
 # The lab inventory (shared by simple_scalable) takes its packs from WSO2AM_PACK_DIR.
 export WSO2AM_PACK_DIR="$WSO2AM_STANDIN_PACKS"
+# ... and its MySQL JDBC driver from the stand-in MySQL Connector/J jar built beside the packs.
+export WSO2AM_JDBC_DRIVER_JAR="$WSO2AM_STANDIN_PACKS/mysql-connector-j-standin.jar"
 SCENARIOS=${WSO2AM_SCENARIOS:-$(cat tests/scenarios.txt)}
 
 step "stand-in packs (test fixture)"
-for v in 4.5.0 4.7.0; do python tests/standin/build_packs.py --version "$v" --out "$WSO2AM_STANDIN_PACKS"; done
+for v in 4.5.0 4.6.0 4.7.0; do python tests/standin/build_packs.py --version "$v" --out "$WSO2AM_STANDIN_PACKS"; done
 done_step
 
 step "yamllint"

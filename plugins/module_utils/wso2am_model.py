@@ -30,6 +30,36 @@ import math
 import re
 from collections.abc import Mapping
 
+from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_facts import (
+    ADMIN_PASSWORD_REF,
+    ADMIN_USERNAME_REF,
+    BASE_PORTS,
+    COMPONENTS,
+    CORS,
+    DB_TYPES,
+    DEFAULT_KEYSTORE,
+    DEFAULT_TRUSTSTORE,
+    ENCRYPTION_KEY_HOWTO,
+    ENCRYPTION_KEY_RE,
+    GATEWAY_CACHES,
+    GATEWAY_OAUTH_CONFIG,
+    GATEWAY_PORTS,
+    H2_SHARED_DB,
+    JWT_TOKEN_ISSUER,
+    KNOWN_SERVER_ROLES,
+    MAX_PORT,
+    REQUIRED_COMPONENTS,
+    SERVER_BASE_PATH,
+    SERVER_ROLE,
+    SP_NAME_REGEX,
+    TOKEN_REVOCATION_NAME,
+    TOKEN_REVOCATION_TYPE,
+    USER_SELF_REGISTRATION_HANDLER,
+    driver_verdict,
+    minor,
+    version_facts,
+)
+
 __all__ = [
     "COMPONENTS",
     "REQUIRED_COMPONENTS",
@@ -48,85 +78,15 @@ __all__ = [
     "to_toml",
 ]
 
-COMPONENTS = ("control_plane", "gateway", "traffic_manager", "key_manager")
-REQUIRED_COMPONENTS = ("control_plane", "gateway", "traffic_manager")
-
-# Ports at offset 0 (facts section 4). Every one moves with [server] offset.
-BASE_PORTS = (
-    ("https", 9443),
-    ("http", 9763),
-    ("jms", 5672),
-    ("binary", 9611),
-    ("binary_ssl", 9711),
-)
-GATEWAY_PORTS = (
-    ("passthrough_https", 8243),
-    ("passthrough_http", 8280),
-    ("ws", 9099),
-    ("wss", 8099),
-    ("websub_http", 9021),
-    ("websub_https", 8021),
-)
-MAX_PORT = 65535
-
-DEFAULT_SERVER_ROLES = {
-    "control_plane": "control-plane",
-    "gateway": "gateway-worker",
-    "traffic_manager": "traffic-manager",
-    "key_manager": "default",
-}
-
-# What a gateway keeps when it does not need the real shared database: the
-# registry and user store must still point at a datasource (facts section 2).
-H2_SHARED_DB = {
-    "type": "h2",
-    "url": "jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE",
-    "username": "wso2carbon",
-    "password": "wso2carbon",
-}
-
-DB_TYPES = {
-    "mysql": {
-        "toml_type": "mysql",
-        "scheme": "mysql",
-        "port": 3306,
-        "driver": "com.mysql.cj.jdbc.Driver",
-        "url_options": "useSSL=false",
-    },
-    "postgresql": {
-        "toml_type": "postgre",
-        "scheme": "postgresql",
-        "port": 5432,
-        "driver": "org.postgresql.Driver",
-        "url_options": None,
-    },
-}
-
-DEFAULT_KEYSTORE = {
-    "file_name": "wso2carbon.jks",
-    "type": "JKS",
-    "password": "wso2carbon",
-    "alias": "wso2carbon",
-    "key_password": "wso2carbon",
-}
-DEFAULT_TRUSTSTORE = {
-    "file_name": "client-truststore.jks",
-    "type": "JKS",
-    "password": "wso2carbon",
-}
-
-REF_USERNAME = "$ref{super_admin.username}"
-REF_PASSWORD = "$ref{super_admin.password}"
-
-TOKEN_REVOCATION_TYPE = "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler"
-TOKEN_REVOCATION_NAME = "org.wso2.is.notification.ApimOauthEventInterceptor"
-
-MIN_VERSION = (4, 5)
+# Facts about the product live in wso2am_facts (one place, with their sources).
+DEFAULT_SERVER_ROLES = {component: SERVER_ROLE for component in COMPONENTS}
 
 MASK = "********"
 SECRET_KEYS = ("password", "key_password")
+# Secrets under other key names: (parent table, key).
+SECRET_PATHS = (("encryption", "key"),)
 # WSO2 placeholders name a secret, they are not one: never masked.
-PLACEHOLDER_PREFIXES = ("$ref{", "$secret{", "$env{", "$sys{", "${")
+_PLACEHOLDER_RE = re.compile(r"^\$(ref|secret|env|sys)?\{[^{}$]+\}$")
 
 LINK_KINDS = (
     "key_manager",
@@ -507,6 +467,8 @@ def _environments(gateways):
             http_endpoint = _url("http", public, 80)
             ws_endpoint = _url("ws", public, ports["ws"])
             wss_endpoint = _url("wss", public, ports["wss"])
+            websub_http = _url("http", public, ports["websub_http"])
+            websub_https = _url("https", public, ports["websub_https"])
         else:
             own = first["hostname"]
             service_url = _services_url(own, ports["https"])
@@ -514,6 +476,8 @@ def _environments(gateways):
             http_endpoint = _url("http", own, ports["passthrough_http"])
             ws_endpoint = _url("ws", own, ports["ws"])
             wss_endpoint = _url("wss", own, ports["wss"])
+            websub_http = _url("http", own, ports["websub_http"])
+            websub_https = _url("https", own, ports["websub_https"])
         environments.append(
             {
                 "name": name,
@@ -525,6 +489,8 @@ def _environments(gateways):
                 "https_endpoint": https_endpoint,
                 "ws_endpoint": ws_endpoint,
                 "wss_endpoint": wss_endpoint,
+                "websub_http_endpoint": websub_http,
+                "websub_https_endpoint": websub_https,
             }
         )
     return environments
@@ -552,24 +518,25 @@ def _links(by_component, environments):
     for gateway in gws:
         first_gateway.setdefault(gateway["environment"], gateway)
     links = []
-    # Token validation and key management.
+    # Token validation and key management (traffic managers have no key manager).
     if kms:
-        for source in gws + tms + cps:
+        for source in gws + cps:
             for target in kms:
                 _link(links, source, target, "key_manager", "https")
     else:
-        for source in gws + tms:
+        for source in gws:
             for target in cps:
                 _link(links, source, target, "key_manager", "https")
     # Events from the control plane's event hub (JMS).
     for source in gws + tms + kms:
         for target in cps:
             _link(links, source, target, "event_hub", "jms")
-    # Throttling events (binary) and throttle decisions (JMS).
-    for source in gws + cps:
+    # Throttling events (binary) and throttle decisions (JMS): gateways only, the
+    # 4.5-4.7 control plane carries no [apim.throttling].
+    for source in gws:
         for target in tms:
             _link(links, source, target, "throttling", "binary")
-    for source in gws + cps:
+    for source in gws:
         for target in tms:
             _link(links, source, target, "throttle_decision", "jms")
     # Control plane to the gateways of each environment.
@@ -641,6 +608,10 @@ def build_topology(groups, hostvars):
     topology["key_manager_url"] = key_manager_url
     topology["event_hub_url"] = event_hub_url
     topology["links"] = _links(by_component, environments)
+    topology["database"] = [
+        {"host": host, "hostname": _node_hostname(host, _hostvars_of(hostvars, host))}
+        for host in _group_members(groups, "database")
+    ]
     return topology
 
 
@@ -706,7 +677,13 @@ def _real_datasource(kind, db, component):
             )
         return value
 
-    host = _text(required("host"), "db.host")
+    if not _text(db.get("host"), "db.host"):
+        raise Wso2amModelError(
+            f"no database server for the real {label} of the {component} node: add its host to "
+            f"the inventory group 'database' (the collection then manages it), or set "
+            f"wso2am_db_host to an existing server"
+        )
+    host = _text(db.get("host"), "db.host")
     port = to_int(db.get("port"), "db.port", default=spec["port"])
     if not 1 <= port <= MAX_PORT:
         raise Wso2amModelError(f"db.port must be between 1 and {MAX_PORT}, got {port}")
@@ -714,13 +691,18 @@ def _real_datasource(kind, db, component):
     username = required(f"{kind}_user")
     password = required(f"{kind}_password")
     driver = _text(db.get("driver_class"), "db.driver_class") or spec["driver"]
+    verdict = driver_verdict(db_type, driver)
+    if verdict:
+        raise Wso2amModelError(
+            f"wso2am_db_driver_class {driver} cannot be used with wso2am_db_type {db_type}: "
+            f"{verdict} (accepted: {', '.join(spec['drivers'])}); remove wso2am_db_driver_class "
+            f"to use {spec['driver']}"
+        )
     options = db.get("url_options")
     if options is None:
         options = spec["url_options"]
     options = (_text(options, "db.url_options") or "").lstrip("?")
     scheme = spec["scheme"]
-    if db_type == "mysql" and "mariadb" in driver.lower():
-        scheme = "mariadb"
     url = f"jdbc:{scheme}://{_host_in_url(host)}:{port}/{name}"
     if options:
         url = f"{url}?{_escape_url_options(options)}"
@@ -836,16 +818,39 @@ def _find_node(topology, host, component):
 
 
 def _check_version(version):
-    if version is None:
-        return
-    match = re.match(r"^\s*v?(\d+)\.(\d+)", str(version))
-    if not match:
-        raise Wso2amModelError(f"version must look like 4.5.0, got {version!r}")
-    if (int(match.group(1)), int(match.group(2))) < MIN_VERSION:
+    """The facts of a supported ``version``; refuses anything else."""
+    if version is None or not str(version).strip():
+        raise Wso2amModelError(
+            "version must be set (wso2am_version; rule: the facts of the deployment.toml "
+            "differ per API-M version)"
+        )
+    facts = version_facts(version)
+    if facts is None:
         raise Wso2amModelError(
             f"version {version} is not supported (rule: this collection deploys the WSO2 API "
-            f"Manager 4.5+ component packs); use 4.5.0 or later"
+            f"Manager 4.5.x, 4.6.x and 4.7.x component packs, written like 4.7.0); set "
+            f"wso2am_version to one of them"
         )
+    return facts
+
+
+def _encryption_key(settings, facts, version):
+    key = settings.get("encryption_key")
+    key = "" if key is None else key
+    if not facts["encryption_key"]:
+        return None
+    if not isinstance(key, str) or not key.strip():
+        raise Wso2amModelError(
+            f"wso2am_encryption_key must be set for API-M {version} (rule: from 4.7 every node "
+            f"encrypts internal data with the same symmetric key, set before the first start and "
+            f"never changed); {ENCRYPTION_KEY_HOWTO} and keep it in Ansible Vault"
+        )
+    if not ENCRYPTION_KEY_RE.match(key.strip()):
+        raise Wso2amModelError(
+            f"wso2am_encryption_key must be 64 hexadecimal characters (a 256-bit AES key), got "
+            f"{len(key.strip())} characters that are not all hexadecimal; {ENCRYPTION_KEY_HOWTO}"
+        )
+    return key.strip()
 
 
 def _store(value, defaults, what):
@@ -879,18 +884,26 @@ def _url_groups(tms):
 def _event_hub(service_url, cps):
     return {
         "enable": True,
-        "username": REF_USERNAME,
-        "password": REF_PASSWORD,
+        "username": ADMIN_USERNAME_REF,
+        "password": ADMIN_PASSWORD_REF,
         "service_url": service_url,
         "event_listening_endpoints": [_tcp(cp, "jms") for cp in cps],
     }
 
 
 def _key_manager(url):
-    return {"service_url": url, "username": REF_USERNAME, "password": REF_PASSWORD}
+    return {"service_url": url, "username": ADMIN_USERNAME_REF, "password": ADMIN_PASSWORD_REF}
 
 
-def _token_revocation(target):
+def _notify_url(node):
+    """The token revocation endpoint of a control plane: its public name when it has one."""
+    public = _public_hostname(node)
+    if public:
+        return _url("https", public, 443, "/internal/data/v1/notify")
+    return _url("https", node["hostname"], node["ports"]["https"], "/internal/data/v1/notify")
+
+
+def _token_revocation(notification_endpoint):
     return [
         {
             "id": "token_revocation",
@@ -898,11 +911,9 @@ def _token_revocation(target):
             "name": TOKEN_REVOCATION_NAME,
             "order": 1,
             "properties": {
-                "notification_endpoint": _url(
-                    "https", target["hostname"], target["ports"]["https"], "/internal/data/v1/notify"
-                ),
-                "username": REF_USERNAME,
-                "password": REF_PASSWORD,
+                "notification_endpoint": notification_endpoint,
+                "username": ADMIN_USERNAME_REF,
+                "password": ADMIN_PASSWORD_REF,
                 "header.X-WSO2-KEY-MANAGER": "default",
             },
         }
@@ -913,16 +924,20 @@ def _gateway_environment(environment):
     return {
         "name": environment["name"],
         "type": environment["type"],
+        "gateway_type": "Regular",
+        "provider": "wso2",
         "display_in_api_console": environment["display_in_api_console"],
         "description": f"Gateway environment {environment['name']}",
         "show_as_token_endpoint_url": True,
         "service_url": environment["service_url"],
-        "username": REF_USERNAME,
-        "password": REF_PASSWORD,
+        "username": ADMIN_USERNAME_REF,
+        "password": ADMIN_PASSWORD_REF,
         "ws_endpoint": environment["ws_endpoint"],
         "wss_endpoint": environment["wss_endpoint"],
         "http_endpoint": environment["http_endpoint"],
         "https_endpoint": environment["https_endpoint"],
+        "websub_event_receiver_http_endpoint": environment["websub_http_endpoint"],
+        "websub_event_receiver_https_endpoint": environment["websub_https_endpoint"],
     }
 
 
@@ -930,7 +945,13 @@ def _others(node, peers):
     return [peer for peer in peers if peer["id"] != node["id"]]
 
 
-def _wire_gateway(node, topology, apim):
+def _jwt_token_type(conf, facts):
+    if facts["jwt_token_type"]:
+        conf["oauth"] = {"extensions": {"token_types": [{"name": "JWT", "issuer": JWT_TOKEN_ISSUER}]}}
+
+
+def _wire_gateway(node, topology, conf, facts):
+    apim = conf["apim"]
     tms = topology["traffic_manager"]
     apim["key_manager"] = _key_manager(topology["key_manager_url"])
     apim["throttling"] = {
@@ -939,12 +960,19 @@ def _wire_gateway(node, topology, apim):
     }
     apim["event_hub"] = _event_hub(topology["event_hub_url"], topology["control_plane"])
     apim["sync_runtime_artifacts"] = {"gateway": {"gateway_labels": list(node["labels"])}}
-    apim["gateway_notification"] = {"gateway_id": node["gateway_id"]}
+    if facts["gateway_id"]:
+        apim["gateway_notification"] = {"gateway_id": node["gateway_id"]}
+    apim["analytics"] = dict(facts["gateway_analytics"])
+    apim["cache"] = _plain_copy(GATEWAY_CACHES)
+    apim["oauth_config"] = dict(GATEWAY_OAUTH_CONFIG)
+    apim["cors"] = _plain_copy(CORS)
 
 
-def _wire_control_plane(node, topology, apim, conf):
+def _wire_control_plane(node, topology, conf, facts):
+    apim = conf["apim"]
     cps = topology["control_plane"]
-    tms = topology["traffic_manager"]
+    conf["server"]["base_path"] = SERVER_BASE_PATH
+    apim["gateway_type"] = facts["gateway_types"]
     peers = _others(node, cps)
     event_hub = _event_hub(_services_url(node["hostname"], node["ports"]["https"]), [node])
     if peers:
@@ -960,53 +988,80 @@ def _wire_control_plane(node, topology, apim, conf):
     apim["gateway"] = {
         "environment": [_gateway_environment(env) for env in topology.get("environments") or []]
     }
-    apim["throttling"] = {
-        "service_url": _services_url(tms[0]["hostname"], tms[0]["ports"]["https"]),
-        "throttle_decision_endpoints": [_tcp(tm, "jms") for tm in tms],
-        "url_group": _url_groups(tms),
-    }
     if topology["key_manager"]:
         apim["key_manager"] = _key_manager(topology["key_manager_url"])
-    else:
-        conf["event_listener"] = _token_revocation(node)
     if node["public_hostname"]:
         devportal = _url("https", node["public_hostname"], 443, "/devportal")
     else:
         devportal = _url("https", node["hostname"], node["ports"]["https"], "/devportal")
     apim["devportal"] = {"url": devportal}
+    apim["cors"] = _plain_copy(CORS)
+    conf["event_handler"] = [dict(USER_SELF_REGISTRATION_HANDLER)]
+    conf["service_provider"] = {"sp_name_regex": SP_NAME_REGEX}
+    _jwt_token_type(conf, facts)
+    # The ACP keeps its own token revocation listener, key manager separated or not.
+    conf["event_listener"] = _token_revocation(
+        _url("https", node["hostname"], node["ports"]["https"], "/internal/data/v1/notify")
+    )
+    conf["database"]["local"] = {"url": facts["local_db_url"]}
 
 
-def _wire_traffic_manager(node, topology, apim):
+def _wire_traffic_manager(node, topology, conf, facts):
+    apim = conf["apim"]
     apim["event_hub"] = _event_hub(topology["event_hub_url"], topology["control_plane"])
-    apim["key_manager"] = _key_manager(topology["key_manager_url"])
     peers = _others(node, topology["traffic_manager"])
     if peers:
         apim["throttling"] = {"event_duplicate_url": [_tcp(peer, "jms") for peer in peers]}
 
 
-def _wire_key_manager(node, topology, apim, conf):
-    apim["event_hub"] = _event_hub(topology["event_hub_url"], topology["control_plane"])
-    conf["event_listener"] = _token_revocation(topology["control_plane"][0])
+def _wire_key_manager(node, topology, conf, facts):
+    conf["apim"]["event_hub"] = _event_hub(topology["event_hub_url"], topology["control_plane"])
+    conf["event_handler"] = [dict(USER_SELF_REGISTRATION_HANDLER)]
+    _jwt_token_type(conf, facts)
+    conf["event_listener"] = _token_revocation(_notify_url(topology["control_plane"][0]))
+
+
+_WIRING = {
+    "gateway": _wire_gateway,
+    "control_plane": _wire_control_plane,
+    "traffic_manager": _wire_traffic_manager,
+    "key_manager": _wire_key_manager,
+}
+
+
+def _server_role(settings, component):
+    roles = dict(DEFAULT_SERVER_ROLES)
+    for key, value in _mapping(settings.get("server_roles"), "server_roles").items():
+        if value is not None and str(value).strip():
+            roles[key] = str(value).strip()
+    role = roles[component]
+    if role not in KNOWN_SERVER_ROLES:
+        raise Wso2amModelError(
+            f"server_role {role!r} for {component} is not known to the pack (rule: the 4.5-4.7 "
+            f"component packs' infer.json maps only {', '.join(KNOWN_SERVER_ROLES)}, so any "
+            f"other value drops the pack's role settings); set wso2am_server_roles.{component} "
+            f"to {SERVER_ROLE!r} or remove it"
+        )
+    return role
 
 
 def build_node_config(topology, host, component, settings):
     """Return the whole deployment.toml of one node as a dict."""
     node = _find_node(topology, host, component)
     settings = _mapping(settings, "settings")
-    _check_version(settings.get("version"))
+    version = settings.get("version")
+    facts = _check_version(version)
     admin_username = _text(settings.get("admin_username"), "admin_username") or "admin"
     admin_password = settings.get("admin_password")
     if admin_password is None or not str(admin_password):
         raise Wso2amModelError(
             "admin_password must be set (rule: [super_admin] password is required on every node)"
         )
-    roles = dict(DEFAULT_SERVER_ROLES)
-    for key, value in _mapping(settings.get("server_roles"), "server_roles").items():
-        if value is not None:
-            roles[key] = str(value)
+    role = _server_role(settings, component)
     extra = _mapping(settings.get("extra"), "extra")
+    encryption_key = _encryption_key(settings, facts, version)
 
-    ds_settings = dict(settings)
+    ds_settings = with_database_host(topology, settings)
     ds_settings["gateway_count"] = len(topology["gateway"])
     if ds_settings.get("overrides") is None:
         ds_settings["overrides"] = node.get("datasource_overrides")
@@ -1019,7 +1074,7 @@ def build_node_config(topology, host, component, settings):
         "server": {
             "hostname": public or node["hostname"],
             "offset": node["offset"],
-            "server_role": roles[component],
+            "server_role": role,
         },
         "super_admin": {
             "username": admin_username,
@@ -1031,22 +1086,32 @@ def build_node_config(topology, host, component, settings):
         "keystore": {"tls": dict(keystore), "primary": dict(keystore)},
         "truststore": truststore,
     }
+    if encryption_key:
+        conf["encryption"] = {"key": encryption_key}
     if public:
         conf["transport"] = {
             "https": {"properties": {"proxyPort": 443}},
             "http": {"properties": {"proxyPort": 80}},
         }
-    apim = {}
-    conf["apim"] = apim
-    if component == "gateway":
-        _wire_gateway(node, topology, apim)
-    elif component == "control_plane":
-        _wire_control_plane(node, topology, apim, conf)
-    elif component == "traffic_manager":
-        _wire_traffic_manager(node, topology, apim)
-    else:
-        _wire_key_manager(node, topology, apim, conf)
+    conf["apim"] = {}
+    _WIRING[component](node, topology, conf, facts)
     return deep_merge(conf, extra)
+
+
+def with_database_host(topology, settings):
+    """A copy of ``settings`` whose db.host is set: given, else the database group's first host.
+
+    The database host is addressed like every other node: its wso2am_hostname, else its
+    ansible_host unless that is loopback, else its inventory name.
+    """
+    settings = dict(_mapping(settings, "settings"))
+    db = dict(_mapping(settings.get("db"), "db"))
+    if not _text(db.get("host"), "db.host"):
+        servers = topology.get("database") or []
+        if servers:
+            db["host"] = servers[0]["hostname"]
+    settings["db"] = db
+    return settings
 
 
 # --------------------------------------------------------------------------
@@ -1063,7 +1128,7 @@ def build_db_clients(topology, settings):
     (the host variable ``wso2am_node_datasources``).
     """
     _check_topology(topology)
-    settings = _mapping(settings, "settings")
+    settings = with_database_host(topology, settings)
     node_overrides = _mapping(settings.get("node_overrides"), "node_overrides")
     clients = {"apim_db": set(), "shared_db": set()}
     for node in topology["nodes"]:
@@ -1262,27 +1327,34 @@ def _toml_table(lines, table, path, header):
                 _toml_table(lines, item, path + (key,), "array")
 
 
-def mask_secrets(data):
-    """Copy ``data`` with every password / key_password value replaced by ``********``.
+def _is_placeholder(value):
+    """True when the whole value is one WSO2 placeholder such as ${admin.password}."""
+    return bool(_PLACEHOLDER_RE.match(value))
 
-    Values that are WSO2 placeholders ($ref{...}, $secret{...}, $env{...},
-    $sys{...}, ${...}) name a secret rather than hold one and are kept.
+
+def mask_secrets(data, parent=None):
+    """Copy ``data`` with every secret value replaced by ``********``.
+
+    Secrets are the values of ``password`` and ``key_password`` keys anywhere, and of
+    ``[encryption] key``. A value that is exactly one WSO2 placeholder ($ref{...},
+    $secret{...}, $env{...}, $sys{...}, ${...}) names a secret rather than holds one
+    and is kept; anything longer is masked.
     """
     if isinstance(data, Mapping):
         result = {}
         for key, value in data.items():
-            if (
-                isinstance(key, str)
-                and key.lower() in SECRET_KEYS
-                and isinstance(value, str)
-                and not value.startswith(PLACEHOLDER_PREFIXES)
+            secret = isinstance(key, str) and (
+                key.lower() in SECRET_KEYS or (parent, key.lower()) in SECRET_PATHS
+            )
+            if secret and value is not None and not (
+                isinstance(value, str) and _is_placeholder(value)
             ):
                 result[key] = MASK
             else:
-                result[key] = mask_secrets(value)
+                result[key] = mask_secrets(value, key)
         return result
     if _is_list(data):
-        return [mask_secrets(item) for item in data]
+        return [mask_secrets(item, parent) for item in data]
     return data
 
 

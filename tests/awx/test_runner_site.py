@@ -114,6 +114,8 @@ def job_dir(tmp_path_factory, awx_lab, standin_packs):
             "all": {
                 "ansible_connection": "community.docker.docker",
                 "wso2am_db_type": "mysql",
+                # API-M needs MySQL Connector/J: the stand-in jar built beside the stand-in packs.
+                "wso2am_jdbc_driver_jar": str(standin_packs.resolve() / "mysql-connector-j-standin.jar"),
                 "wso2am_heap_max": "512m",
             }
         },

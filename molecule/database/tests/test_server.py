@@ -42,11 +42,13 @@ def test_drop_in_is_managed_and_effective(host):
 
 
 @pytest.mark.parametrize("key", sorted(DATABASES))
-def test_database_is_latin1(host, key):
+def test_database_is_latin1_with_a_case_sensitive_collation(host, key):
     name = DATABASES[key][0]
     charset = root_sql(
-        host, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '%s'" % name)
-    assert charset == "latin1"
+        host, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+              "WHERE SCHEMA_NAME = '%s'" % name)
+    # docs (changing to MySQL, 4.5/4.6): CHARACTER SET latin1 COLLATE latin1_bin.
+    assert charset == "latin1\tlatin1_bin"
 
 
 @pytest.mark.parametrize("key", sorted(DATABASES))

@@ -87,7 +87,35 @@ def test_key_manager_ran_profile_setup_once_and_uses_its_script(host):
 
 def test_every_tier_points_at_the_key_manager(host):
     component = _only(host, "control_plane", "traffic_manager", "gateway")
-    assert _toml(host, component)["apim"]["key_manager"]["service_url"] == KM_URL
+    conf = _toml(host, component)
+    if component == "traffic_manager":
+        # The 4.5-4.7 traffic manager samples carry no [apim.key_manager].
+        assert "key_manager" not in conf["apim"]
+    else:
+        assert conf["apim"]["key_manager"]["service_url"] == KM_URL
+        assert conf["apim"]["key_manager"]["password"] == "${admin.password}"
+
+
+def test_every_node_runs_the_packs_server_role_and_the_same_encryption_key(host):
+    component = _only(host, *APP)
+    conf = _toml(host, component)
+    assert conf["server"]["server_role"] == "default"
+    assert conf["encryption"]["key"] == _scenario_vars()["wso2am_encryption_key"]
+    fingerprint = host.file("/opt/wso2/.encryption-key.sha256")
+    assert fingerprint.user == "root" and fingerprint.mode == 0o644
+    import hashlib
+    expected = hashlib.sha256(_scenario_vars()["wso2am_encryption_key"].encode()).hexdigest()
+    assert fingerprint.content_string.strip() == expected
+    assert _scenario_vars()["wso2am_encryption_key"] not in fingerprint.content_string
+    # The stand-in, like a 4.7 node, would have appended a random key of its own had none been given.
+    log = host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
+    assert "random encryption key" not in log
+
+
+def test_jwt_token_type_on_control_plane_and_key_manager(host):
+    component = _only(host, "control_plane", "key_manager")
+    token_types = _toml(host, component)["oauth"]["extensions"]["token_types"]
+    assert [t["name"] for t in token_types] == ["JWT"]
 
 
 def test_key_manager_points_at_the_control_plane(host):
@@ -110,7 +138,10 @@ def test_control_planes_publish_to_each_other(host):
     assert [g["urls"] for g in hub["publish"]["url_group"]] == [["tcp://%s:9611" % cp] for cp in CPS]
     conf = _toml(host, "control_plane")
     assert conf["apim"]["cache_invalidation"]["enabled"] is True
-    assert "event_listener" not in conf  # the separated key manager notifies, not the control plane
+    # The control plane keeps its own token revocation listener with a separated key manager.
+    listener = conf["event_listener"][0]
+    assert listener["properties"]["notification_endpoint"] == "https://%s:9443/internal/data/v1/notify" % me
+    assert "throttling" not in conf["apim"]
     envs = conf["apim"]["gateway"]["environment"]
     assert [e["name"] for e in envs] == ["Default"]
 
@@ -141,7 +172,7 @@ def test_standins_reached_every_upstream(host):
         assert "UPSTREAM %s %s reachable" % (name, address) in log, (name, address)
     expected = {
         "gateway": "key_manager %s:9443" % KM,
-        "traffic_manager": "key_manager %s:9443" % KM,
+        "traffic_manager": "event_hub %s:9443" % CPS[0],
         "control_plane": "event_duplicate %s:5672" % [cp for cp in CPS if cp != _name(host)][0],
         "key_manager": "notification_endpoint %s:9443" % CPS[0],
     }[component]
@@ -164,6 +195,27 @@ def test_check_mode_on_the_converged_deployment_changes_nothing(host):
     for name, changed, unreachable, failed in recap:
         assert (changed, unreachable, failed) == ("0", "0", "0"), name
     assert "kh-apim-not-secret" not in proc.stdout and "kh-admin-not-secret" not in proc.stdout
+
+
+def test_a_changed_encryption_key_fails_preflight_and_changes_nothing(host):
+    if _name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    before = host.file("/opt/wso2/control_plane/repository/conf/deployment.toml").mtime
+    other_key = "ab" * 32
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         "-e", "wso2am_encryption_key=%s" % other_key, os.path.join(root, "playbooks", "site.yml")],
+        capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=900,
+    )
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "wso2am_encryption_key is not the key this node started with" in proc.stdout, proc.stdout[-3000:]
+    assert "must never change" in proc.stdout
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M)
+    assert recap and all(changed == "0" for _name_, changed in recap), recap
+    assert "Preflight" in proc.stdout and "PLAY [API Control Plane]" not in proc.stdout
+    assert host.file("/opt/wso2/control_plane/repository/conf/deployment.toml").mtime == before
+    assert other_key not in proc.stdout and _scenario_vars()["wso2am_encryption_key"] not in proc.stdout
 
 
 def _scenario_vars():

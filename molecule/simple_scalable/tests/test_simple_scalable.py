@@ -70,7 +70,7 @@ def test_ports_of_its_kind_listen(host):
 def test_health_url_answers(host):
     _only(host, "control_plane", "traffic_manager", "gateway")
     body = host.check_output("curl -sf http://127.0.0.1:9763/services/Version")
-    assert "WSO2 API Manager-4.5.0" in body
+    assert "WSO2 API Manager-4.6.0" in body
 
 
 def test_deployment_toml_is_private_and_managed(host):
@@ -105,13 +105,22 @@ def test_control_plane_wiring(host):
     assert [e["name"] for e in envs] == ["Default"]
     assert envs[0]["https_endpoint"] == "https://%s:8243" % GWS[0]
     assert envs[0]["service_url"] == "https://%s:9443/services/" % GWS[0]
-    assert conf["apim"]["throttling"]["url_group"][0]["traffic_manager_urls"] == ["tcp://%s:9611" % TM]
+    assert envs[0]["gateway_type"] == "Regular" and envs[0]["provider"] == "wso2"
+    assert envs[0]["websub_event_receiver_https_endpoint"] == "https://%s:8021" % GWS[0]
+    # The 4.5-4.7 control plane carries no [apim.throttling] and keeps its token revocation listener.
+    assert "throttling" not in conf["apim"]
+    assert conf["event_listener"][0]["id"] == "token_revocation"
+    assert conf["apim"]["gateway_type"] == "Regular,APK,AWS,Azure,Kong,Envoy"
     assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CP
+    assert conf["server"]["server_role"] == "default"
     for name in ("apim_db", "shared_db"):
         ds = conf["database"][name]
-        assert ds["type"] == "mysql" and "//%s:3306/" % DB in ds["url"]
-        assert ds["driver"] == "org.mariadb.jdbc.Driver"
-    assert host.file("/opt/wso2/control_plane/repository/components/lib/mariadb-java-client.jar").exists
+        # MySQL Connector/J, never the MariaDB connector (API-M picks its SQL dialect from the driver name).
+        assert ds["type"] == "mysql" and ds["url"].startswith("jdbc:mysql://%s:3306/" % DB)
+        assert ds["driver"] == "com.mysql.cj.jdbc.Driver"
+    lib = "/opt/wso2/control_plane/repository/components/lib/"
+    assert host.file(lib + "mysql-connector-j-standin.jar").exists
+    assert not host.file(lib + "mariadb-java-client.jar").exists
 
 
 def test_traffic_manager_wiring(host):
@@ -120,6 +129,7 @@ def test_traffic_manager_wiring(host):
     assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CP
     assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % CP]
     assert set(conf["database"]) >= {"apim_db", "shared_db"}
+    assert "key_manager" not in conf["apim"]
 
 
 def test_standin_reached_every_upstream(host):
@@ -128,7 +138,7 @@ def test_standin_reached_every_upstream(host):
         "gateway": ["key_manager %s:9443" % CP, "event_hub %s:9443" % CP, "traffic_manager %s:9611" % TM,
                     "throttle_decision %s:5672" % TM],
         "control_plane": ["database.apim_db %s:3306" % DB, "database.shared_db %s:3306" % DB,
-                          "traffic_manager %s:9611" % TM, "gateway_environment %s:9443" % GWS[0]],
+                          "gateway_environment %s:9443" % GWS[0]],
         "traffic_manager": ["event_hub %s:9443" % CP, "database.apim_db %s:3306" % DB],
     }[component]
     log = _log(host, component)
@@ -139,8 +149,10 @@ def test_standin_reached_every_upstream(host):
 def test_database_schema_and_charset(host):
     _only(host, "database")
     sql = "mysql -N -B -e \"%s\""
-    charset = host.check_output(sql % "SELECT default_character_set_name FROM information_schema.schemata WHERE schema_name='apim_db'")
-    assert charset == "latin1"
+    for schema in ("apim_db", "shared_db"):
+        found = host.check_output(sql % ("SELECT default_character_set_name, default_collation_name "
+                                         "FROM information_schema.schemata WHERE schema_name='%s'" % schema))
+        assert found == "latin1\tlatin1_bin", schema
     for schema in ("apim_db", "shared_db"):
         count = host.check_output(sql % ("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='%s'" % schema))
         assert int(count) >= 3, schema

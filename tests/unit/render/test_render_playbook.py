@@ -75,7 +75,9 @@ def test_simple_scalable_render(tmp_path):
     assert "apim_db" not in gw["database"] and gw["database"]["shared_db"]["type"] == "h2"
     assert gw["apim"]["key_manager"]["service_url"] == "https://cp1:9443/services/"
     cp = _toml(out, "cp1")
-    assert cp["database"]["apim_db"]["url"].startswith("jdbc:mariadb://db1:3306/apim_db")
+    # MySQL Connector/J, never the MariaDB connector: API-M picks its SQL dialect from the driver name.
+    assert cp["database"]["apim_db"]["url"].startswith("jdbc:mysql://db1:3306/apim_db?useSSL=false")
+    assert cp["database"]["apim_db"]["driver"] == "com.mysql.cj.jdbc.Driver"
     topology = (out / "topology.md").read_text()
     assert "```mermaid" in topology and "flowchart" in topology
     for node in ("cp1", "tm1", "gw1", "gw2"):
@@ -83,12 +85,15 @@ def test_simple_scalable_render(tmp_path):
 
 
 def test_km_separated_ha_render(tmp_path):
-    proc, out = _render(tmp_path, KM_HA, {"wso2am_db_type": "postgresql", "wso2am_version": "4.7.0"})
+    proc, out = _render(tmp_path, KM_HA, {"wso2am_db_type": "postgresql", "wso2am_version": "4.7.0",
+                                          "wso2am_encryption_key": KEY})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     km_url = "https://km1:9443/services/"
-    for host in ("cp1", "cp2", "tm1", "tm2", "gw1", "gw2"):
+    for host in ("cp1", "cp2", "gw1", "gw2"):
         conf = _toml(out, host)
         assert conf["apim"]["key_manager"]["service_url"] == km_url, host
+    for host in ("tm1", "tm2"):
+        assert "key_manager" not in _toml(out, host)["apim"], host
     cp1 = _toml(out, "cp1")
     assert cp1["apim"]["event_hub"]["event_duplicate_url"] == ["tcp://cp2:5672"]
     assert cp1["apim"]["cache_invalidation"]["enabled"] is True
@@ -102,6 +107,71 @@ def test_km_separated_ha_render(tmp_path):
     assert km["event_listener"][0]["properties"]["notification_endpoint"] == "https://cp1:9443/internal/data/v1/notify"
     topology = (out / "topology.md").read_text()
     assert "km1" in topology and "event_duplicate" in topology
+
+
+KEY = "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize("version,gateway_id,gateway_types", [
+    ("4.5.0", False, "Regular,APK,AWS"),
+    ("4.6.0", True, "Regular,APK,AWS,Azure,Kong,Envoy"),
+    ("4.7.0", True, "Regular,APK,AWS,Azure,Kong,Envoy,APIPlatform"),
+])
+def test_each_version_renders_what_its_packs_ship(tmp_path, version, gateway_id, gateway_types):
+    proc, out = _render(tmp_path, SIMPLE, {"wso2am_version": version, "wso2am_encryption_key": KEY})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cp, gw = _toml(out, "cp1"), _toml(out, "gw1")
+    assert cp["apim"]["gateway_type"] == gateway_types
+    assert ("gateway_notification" in gw["apim"]) is gateway_id
+    assert all(_toml(out, h)["server"]["server_role"] == "default" for h in ("cp1", "tm1", "gw1"))
+    seven = version.startswith("4.7")
+    for host in ("cp1", "tm1", "gw1", "gw2"):
+        conf = _toml(out, host)
+        # The key is written on every 4.7 node only, masked in files meant for review.
+        assert ("encryption" in conf) is seven, host
+        if seven:
+            assert conf["encryption"]["key"] == "********"
+        assert KEY not in _text(out, host)
+    assert ("oauth" in cp) is seven
+    assert KEY not in proc.stdout
+
+
+def test_4_7_without_an_encryption_key_is_refused_naming_it(tmp_path):
+    proc, out = _render(tmp_path, SIMPLE, {"wso2am_version": "4.7.0"})
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "wso2am_encryption_key must be set for API-M 4.7.0" in text
+    assert "openssl rand -hex 32" in text
+    assert not list(out.glob("**/deployment.toml"))
+
+
+def test_4_7_unmasked_render_writes_the_same_key_on_every_node(tmp_path):
+    proc, out = _render(tmp_path, SIMPLE, {"wso2am_version": "4.7.0", "wso2am_encryption_key": KEY,
+                                           "wso2am_render_mask_secrets": False})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {_toml(out, h)["encryption"]["key"] for h in ("cp1", "tm1", "gw1", "gw2")} == {KEY}
+    assert KEY not in proc.stdout
+
+
+def test_the_mariadb_driver_is_refused_with_the_reason(tmp_path):
+    proc, _out = _render(tmp_path, SIMPLE, {"wso2am_db_driver_class": "org.mariadb.jdbc.Driver"})
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "wso2am_db_driver_class org.mariadb.jdbc.Driver cannot be used" in text
+    assert "Error occurred while initializing SQL Constants Manager" in text
+
+
+def test_the_database_host_is_addressed_like_every_other_node(tmp_path):
+    proc, out = _render(tmp_path, SIMPLE, host_vars={"db1": {"ansible_host": "10.0.9.5"}})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _toml(out, "cp1")["database"]["apim_db"]["url"].startswith("jdbc:mysql://10.0.9.5:3306/apim_db?")
+    assert "10.0.9.5" in (out / "topology.md").read_text()
+
+
+def test_a_server_role_the_packs_do_not_know_is_refused(tmp_path):
+    proc, _out = _render(tmp_path, SIMPLE, {"wso2am_server_roles": {"gateway": "gateway-worker"}})
+    assert proc.returncode != 0
+    assert "server_role 'gateway-worker' for gateway is not known to the pack" in proc.stdout + proc.stderr
 
 
 def test_host_in_two_tiers_renders_one_file_per_tier(tmp_path):
@@ -138,6 +208,7 @@ def test_example_inventories_render(tmp_path, inventory, hosts):
     vault = {k: "example-secret" for k in (
         "vault_wso2am_admin_password", "vault_wso2am_db_apim_password", "vault_wso2am_db_shared_password",
         "vault_wso2am_keystore_password", "vault_wso2am_truststore_password")}
+    vault["vault_wso2am_encryption_key"] = "0123456789abcdef" * 4
     vars_file = tmp_path / "vault.yml"
     vars_file.write_text(yaml.safe_dump(dict(vault, wso2am_render_dir=str(out))))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")

@@ -10,6 +10,7 @@ import pathlib
 
 import pytest
 
+from ansible_collections.wso2am.distributed.plugins.module_utils import wso2am_facts as facts
 from ansible_collections.wso2am.distributed.plugins.module_utils import wso2am_model as model
 from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import (
     Wso2amModelError,
@@ -102,8 +103,13 @@ def test_is_not_loopback(address):
     assert not is_loopback(address)
 
 
-def test_module_has_no_ansible_imports():
-    source = pathlib.Path(model.__file__).read_text(encoding="utf-8")
+OWN_PLUGINS = "ansible_collections.wso2am.distributed.plugins."
+
+
+@pytest.mark.parametrize("name", ["wso2am_model.py", "wso2am_facts.py"])
+def test_module_has_no_ansible_imports(name):
+    """The model imports nothing of Ansible: only the standard library and its own modules."""
+    source = (pathlib.Path(model.__file__).parent / name).read_text(encoding="utf-8")
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -111,12 +117,13 @@ def test_module_has_no_ansible_imports():
             names = [node.module or ""]
         else:
             continue
+        names = [name for name in names if not name.startswith(OWN_PLUGINS)]
         assert not any(name.split(".")[0] in ("ansible", "ansible_collections") for name in names)
 
 
 def test_files_start_with_the_collection_header():
     root = pathlib.Path(model.__file__).resolve().parents[2]
-    files = sorted((root / "plugins" / "filter").glob("*.py")) + [root / "plugins" / "module_utils" / "wso2am_model.py"]
+    files = sorted((root / "plugins" / "filter").glob("*.py")) + sorted((root / "plugins" / "module_utils").glob("*.py"))
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         assert lines[:2] == [
@@ -124,3 +131,41 @@ def test_files_start_with_the_collection_header():
             "# Apache License 2.0 (see LICENSE)",
         ], path
         assert "from __future__ import annotations" in lines, path
+
+
+# ---------------------------------------------------------------- wso2am_facts
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("4.5.0", "4.5"), ("4.6.2", "4.6"), ("4.7.0", "4.7"), ("4.7.10", "4.7"),
+     ("4.4.0", None), ("4.8.0", None), ("v4.7.0", None), ("4.7", None), ("4.10.0", None), ("", None), (None, None)],
+)
+def test_facts_minor(version, expected):
+    assert facts.minor(version) == expected
+
+
+def test_facts_versions_are_the_three_component_pack_releases():
+    assert sorted(facts.VERSIONS) == ["4.5", "4.6", "4.7"]
+    assert facts.version_facts("4.4.0") is None
+    assert facts.version_facts("4.7.1") is facts.VERSIONS["4.7"]
+
+
+@pytest.mark.parametrize(
+    ("db_type", "driver"),
+    [("mysql", "com.mysql.cj.jdbc.Driver"), ("mysql", "com.mysql.jdbc.Driver"), ("postgresql", "org.postgresql.Driver")],
+)
+def test_facts_accepted_drivers(db_type, driver):
+    assert facts.driver_verdict(db_type, driver) is None
+
+
+def test_facts_default_drivers_are_accepted():
+    for db_type, spec in facts.DB_TYPES.items():
+        assert facts.driver_verdict(db_type, spec["driver"]) is None, db_type
+
+
+@pytest.mark.parametrize("driver", ["org.mariadb.jdbc.Driver", "software.amazon.jdbc.Driver"])
+def test_facts_drivers_whose_name_api_m_rejects(driver):
+    verdict = facts.driver_verdict("mysql", driver)
+    assert f"the driver {driver} reports the name '{facts.REJECTED_DRIVERS[driver]}'" in verdict
+    assert verdict.endswith("the node would stop with 'Error occurred while initializing SQL Constants Manager'")
