@@ -81,10 +81,13 @@ options:
           driver_class:
             description:
               - JDBC driver class; C(null) gives C(com.mysql.cj.jdbc.Driver) or C(org.postgresql.Driver).
-              - A class name containing C(mariadb) switches MySQL URLs to C(jdbc:mariadb://).
+              - Only classes whose driver name API-M accepts are allowed (it picks its SQL dialect from the name);
+                C(org.mariadb.jdbc.Driver) and unknown classes are refused with the reason.
             type: str
           url_options:
-            description: Query string of the JDBC URL; C(null) gives C(useSSL=false) for MySQL and nothing for PostgreSQL.
+            description:
+              - Query string of the JDBC URL; C(null) gives C(useSSL=false&allowPublicKeyRetrieval=true) for MySQL and
+                nothing for PostgreSQL. C(&) is written C(&amp;) (API-M copies the URL into an XML file).
             type: str
           pool_options:
             description: Written as C([database.<name>.pool_options]) when not empty.

@@ -10,18 +10,25 @@ version_added: 1.0.0
 author: contributors to wso2am.distributed (@wso2am-distributed)
 description:
   - Returns the whole C(deployment.toml) of one node as a dictionary; write it with P(wso2am.distributed.to_toml#filter).
+  - "Every key written, per component and version, is listed with its source in C(docs/fidelity.md); the
+    per-version facts come from the collection's facts module (see P(wso2am.distributed.facts#filter))."
   - "Every node gets C([server]) (C(hostname) is the public hostname of a control plane or gateway that has one,
-    else the node's own),
-    C([super_admin]), C([user_store]), C([database.*]) (see P(wso2am.distributed.datasources#filter)),
-    C([keystore.tls]), C([keystore.primary]) and C([truststore])."
+    else the node's own; C(server_role) C(default), as the packs ship),
+    C([super_admin]), C([user_store]), C([database.*]) (see P(wso2am.distributed.datasources#filter); the
+    database host is C(settings.db.host), else the first host of the inventory group C(database), addressed
+    like every node), C([keystore.tls]), C([keystore.primary]) and C([truststore]); with 4.7, C([encryption] key)."
+  - "Credentials inside other sections are the placeholders C(${admin.username}) and C(${admin.password})."
   - "A gateway points at the key manager, the traffic managers (throttle decisions and one url_group each),
-    the control plane event hub, and carries its labels and gateway id."
+    the control plane event hub, and carries its labels, its gateway id (4.6 and later) and the pack's
+    analytics, cache, OAuth and CORS settings."
   - "A control plane runs the event hub (publishing to every control plane, duplicating events to its peers and
     invalidating caches in HA), lists one C([[apim.gateway.environment]]) per gateway environment, points at the
-    traffic managers, at the separated key manager when there is one, or else runs the token revocation listener,
-    and sets the developer portal URL."
-  - A traffic manager listens to the event hub, points at the key manager and duplicates events to its peers.
-  - A separated key manager listens to the event hub and notifies the first control plane of token revocations.
+    separated key manager when there is one, always runs its own token revocation listener, sets the developer
+    portal URL and keeps the pack's gateway types, CORS, event handler and service provider settings (and, with
+    4.7, the JWT token type). It has no C([apim.throttling]), as in the 4.5-4.7 packs."
+  - A traffic manager listens to the event hub and duplicates events to its peers; it has no C([apim.key_manager]).
+  - A separated key manager listens to the event hub and notifies the first control plane (by its public hostname
+    when it has one) of token revocations.
   - A control plane or gateway with a public hostname (C(wso2am_public_hostname)) also gets C(proxyPort) 443 / 80 on
     its HTTPS / HTTP transports. Traffic managers and key managers ignore C(wso2am_public_hostname), so that one
     sharing a host with a control plane keeps its own name.
@@ -50,7 +57,13 @@ options:
     required: true
     suboptions:
       version:
-        description: The API Manager version; 4.5 or later.
+        description: The API Manager version, 4.5.x, 4.6.x or 4.7.x.
+        type: str
+        required: true
+      encryption_key:
+        description:
+          - API-M 4.7 and later, required there; 64 hexadecimal characters, written as C([encryption] key).
+          - Ignored for 4.5 and 4.6.
         type: str
       admin_username:
         description: The super admin user.
@@ -62,9 +75,8 @@ options:
         required: true
       server_roles:
         description:
-          - Component to C([server] server_role); missing components keep their default.
-          - "Defaults: C(control_plane=control-plane), C(gateway=gateway-worker), C(traffic_manager=traffic-manager),
-            C(key_manager=default). The 4.6 documentation uses C(default) for all."
+          - Component to C([server] server_role); missing components get C(default).
+          - The 4.5-4.7 packs' C(infer.json) knows only C(default); any other value is refused.
         type: dict
       keystore:
         description:

@@ -113,6 +113,13 @@ _value:
         - C(wso2am_event_hub_url) of a control_plane host when set, else the first control plane (its public hostname
           on port 443 when set, else its hostname and HTTPS port).
       type: str
+    database:
+      description:
+        - The hosts of the inventory group C(database) as C(host) and C(hostname) (its C(wso2am_hostname), else its
+          C(ansible_host) unless that is loopback, else the inventory name); the first one is the database host the
+          nodes connect to unless C(wso2am_db_host) is set.
+      type: list
+      elements: dict
     links:
       description:
         - Every directed link between two nodes as C(from), C(to) (node ids), C(kind) and C(port).

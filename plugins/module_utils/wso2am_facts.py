@@ -249,7 +249,8 @@ def driver_verdict(db_type, driver_class):
         )
     return (
         f"{driver_class} is not a driver API-M is known to accept for {db_type} (API-M picks "
-        f"its SQL dialect from the driver's name)"
+        f"its SQL dialect from the driver's name and stops with 'Error occurred while "
+        f"initializing SQL Constants Manager' for a name it does not know)"
     )
 
 

@@ -86,7 +86,7 @@ SECRET_KEYS = ("password", "key_password")
 # Secrets under other key names: (parent table, key).
 SECRET_PATHS = (("encryption", "key"),)
 # WSO2 placeholders name a secret, they are not one: never masked.
-_PLACEHOLDER_RE = re.compile(r"^\$(ref|secret|env|sys)?\{[^{}$]+\}$")
+_PLACEHOLDER_RE = re.compile(r"\$(ref|secret|env|sys)?\{[A-Za-z0-9_.\-]+\}\Z")
 
 LINK_KINDS = (
     "key_manager",
@@ -846,9 +846,14 @@ def _encryption_key(settings, facts, version):
             f"never changed); {ENCRYPTION_KEY_HOWTO} and keep it in Ansible Vault"
         )
     if not ENCRYPTION_KEY_RE.match(key.strip()):
+        length = len(key.strip())
+        what = (
+            f"{length} characters" if re.fullmatch(r"[0-9a-fA-F]+", key.strip())
+            else f"{length} characters that are not all hexadecimal"
+        )
         raise Wso2amModelError(
             f"wso2am_encryption_key must be 64 hexadecimal characters (a 256-bit AES key), got "
-            f"{len(key.strip())} characters that are not all hexadecimal; {ENCRYPTION_KEY_HOWTO}"
+            f"{what}; {ENCRYPTION_KEY_HOWTO}"
         )
     return key.strip()
 
@@ -1329,7 +1334,7 @@ def _toml_table(lines, table, path, header):
 
 def _is_placeholder(value):
     """True when the whole value is one WSO2 placeholder such as ${admin.password}."""
-    return bool(_PLACEHOLDER_RE.match(value))
+    return bool(_PLACEHOLDER_RE.match(value))  # match: anchored at the start; \Z at the end
 
 
 def mask_secrets(data, parent=None):

@@ -9,9 +9,18 @@ into DIR (default: tests/.packs in this repository).  Each zip unpacks to a
 folder of the same name with the real packs' layout; the programs inside are
 stand-ins from tests/standin/pack_src/ (see README-STANDIN.txt there).
 
-The build is skipped when the three zips exist and DIR/.standin-<v>.stamp
-records the same version and hash of the stand-in sources.  Needs openssl
-and keytool (from $JAVA_HOME/bin, PATH, or the OpenJDK 17 default path).
+It also writes two stand-in JDBC driver jars for the tests (placeholders
+that hold no working driver, only the driver class entry and a manifest):
+DIR/mysql-connector-j-standin.jar (com.mysql.cj.jdbc.Driver, "MySQL
+Connector/J": accepted by the stand-in server) and
+DIR/mariadb-java-client-standin.jar (org.mariadb.jdbc.Driver, "MariaDB
+Connector/J": refused, as API-M refuses it).  ``driver_jars(DIR)`` returns
+their paths.
+
+The build is skipped when the zips and jars exist and
+DIR/.standin-<v>.stamp records the same version and hash of the stand-in
+sources.  Needs openssl and keytool (from $JAVA_HOME/bin, PATH, or the
+OpenJDK 17 default path).
 """
 
 from __future__ import annotations
@@ -102,8 +111,87 @@ DB_SCRIPTS = ["dbscripts/mysql.sql", "dbscripts/postgresql.sql",
               "dbscripts/apimgt/mysql.sql", "dbscripts/apimgt/postgresql.sql"]
 
 
+# Stand-in JDBC driver jars (test fixtures): id -> content.
+DRIVER_JARS = {
+    "mysql": {
+        "file": "mysql-connector-j-standin.jar",
+        "driver_class": "com.mysql.cj.jdbc.Driver",
+        "title": "MySQL Connector/J",
+    },
+    "mariadb": {
+        "file": "mariadb-java-client-standin.jar",
+        "driver_class": "org.mariadb.jdbc.Driver",
+        "title": "MariaDB Connector/J",
+    },
+}
+
+
 def pack_names(version):
     return [f"{spec['name']}-{version}.zip" for spec in PACKS.values()]
+
+
+def driver_jars(out=DEFAULT_OUT):
+    """{"mysql": Path, "mariadb": Path} of the stand-in driver jars in out.
+
+    ``build()`` writes them; this only names them.
+    """
+    return {jar_id: Path(out) / spec["file"]
+            for jar_id, spec in DRIVER_JARS.items()}
+
+
+def driver_jar_bytes(jar_id):
+    """Deterministic bytes of one stand-in driver jar (a zip)."""
+    spec = DRIVER_JARS[jar_id]
+    manifest = (
+        "Manifest-Version: 1.0\r\n"
+        f"Implementation-Title: {spec['title']}\r\n"
+        "Implementation-Version: 0.0.0-standin\r\n"
+        "Implementation-Vendor: wso2am.distributed test fixture\r\n"
+        "Standin-Fixture: stand-in test fixture, not a working JDBC driver\r\n"
+        "\r\n")
+    readme = (
+        f"STAND-IN {spec['title']} jar: a TEST FIXTURE of the "
+        "wso2am.distributed collection, built by tests/standin/"
+        "build_packs.py.\n"
+        f"It holds the entry {spec['driver_class']} and a manifest whose "
+        f"Implementation-Title is \"{spec['title']}\", so that the "
+        "stand-in\nWSO2 API Manager server can find the driver class and "
+        "tell the driver name.\nThe class file is a placeholder: there "
+        "is no working JDBC driver in it.\n")
+    entries = [
+        ("META-INF/MANIFEST.MF", manifest),
+        ("META-INF/services/java.sql.Driver", spec["driver_class"] + "\n"),
+        ("README-STANDIN.txt", readme),
+        (spec["driver_class"].replace(".", "/") + ".class",
+         f"STAND-IN PLACEHOLDER for {spec['driver_class']}, not a Java "
+         "class (test fixture).\n"),
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as jar:
+        for name, text in entries:
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.create_system = 3
+            info.external_attr = (0o100000 | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            jar.writestr(info, text.encode("utf-8"))
+    return buf.getvalue()
+
+
+def write_driver_jars(out, log=print):
+    """Write the stand-in driver jars into out (unchanged ones untouched)."""
+    paths = driver_jars(out)
+    for jar_id, path in paths.items():
+        data = driver_jar_bytes(jar_id)
+        try:
+            if path.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        log(f"built {path}")
+    return paths
 
 
 def source_hash(version):
@@ -249,10 +337,12 @@ def assemble(pack_id, version, security):
     if spec["profile_setup"]:
         pack.add_file("bin/profileSetup.sh",
                       (SRC / "bin" / "profileSetup.sh").read_bytes(), 0o755)
-    pack.add_file("lib/standin/standin_server.py",
-                  (SRC / "lib" / "standin" / "standin_server.py").read_bytes())
+    for module in sorted((SRC / "lib" / "standin").glob("*.py")):
+        pack.add_file(f"lib/standin/{module.name}", module.read_bytes())
     pack.add_file("repository/conf/deployment.toml",
                   (SRC / "conf" / spec["conf"]).read_bytes())
+    pack.add_file("repository/resources/conf/infer.json",
+                  (SRC / "conf" / "infer.json").read_bytes())
     if spec["km_template"]:
         pack.add_file(
             "repository/resources/conf/deployment-templates/key-manager.toml",
@@ -274,7 +364,11 @@ def assemble(pack_id, version, security):
 
 
 def build(version=DEFAULT_VERSION, out=DEFAULT_OUT, force=False, log=print):
-    """Build the three packs into ``out`` unless up to date; return paths."""
+    """Build the three packs into ``out`` unless up to date; return paths.
+
+    Returns the three zip paths; the stand-in driver jars written next to
+    them are named by ``driver_jars(out)``.
+    """
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
         raise ValueError(f"version must look like 4.5.0, not {version!r}")
     out = Path(out)
@@ -289,7 +383,9 @@ def build(version=DEFAULT_VERSION, out=DEFAULT_OUT, force=False, log=print):
             current = json.loads(stamp_path.read_text())
         except (OSError, ValueError):
             current = None
-        if not force and current == wanted and all(z.is_file() for z in zips):
+        jars = list(driver_jars(out).values())
+        if (not force and current == wanted
+                and all(p.is_file() for p in zips + jars)):
             log(f"stand-in packs {version} are up to date in {out}")
             return zips
         stamp_path.unlink(missing_ok=True)
@@ -298,6 +394,7 @@ def build(version=DEFAULT_VERSION, out=DEFAULT_OUT, force=False, log=print):
         for pack_id, path in zip(PACKS, zips):
             assemble(pack_id, version, security).write(path)
             log(f"built {path}")
+        write_driver_jars(out, log)
         stamp_path.write_text(json.dumps(wanted) + "\n")
     return zips
 

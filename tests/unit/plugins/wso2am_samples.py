@@ -143,10 +143,11 @@ def node_settings(**changes):
             "version": "4.5.0",
             "admin_username": "admin",
             "admin_password": "admin-secret",
+            # Every 4.5-4.7 component pack knows only "default" (its infer.json).
             "server_roles": {
-                "control_plane": "control-plane",
-                "gateway": "gateway-worker",
-                "traffic_manager": "traffic-manager",
+                "control_plane": "default",
+                "gateway": "default",
+                "traffic_manager": "default",
                 "key_manager": "default",
             },
             "keystore": {
@@ -162,3 +163,26 @@ def node_settings(**changes):
     )
     settings.update(changes)
     return settings
+
+
+# A well-formed [encryption] key (64 hexadecimal characters), required from 4.7.
+ENCRYPTION_KEY = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+VERSIONS = ("4.5.0", "4.6.0", "4.7.0")
+
+
+def version_settings(version, **changes):
+    """node_config settings for ``version``, with the encryption key 4.7 requires."""
+    settings = node_settings(version=version, **changes)
+    if version.startswith("4.7.") and "encryption_key" not in changes:
+        settings["encryption_key"] = ENCRYPTION_KEY
+    return settings
+
+
+def with_database_group(groups, hostvars, host="db1", **db_hostvars):
+    """Add ``host`` (with ``db_hostvars``) as the inventory group 'database'."""
+    groups = dict(groups)
+    groups["database"] = [host]
+    groups["all"] = list(groups["all"]) + [host]
+    hostvars = dict(hostvars)
+    hostvars[host] = dict(db_hostvars)
+    return groups, hostvars

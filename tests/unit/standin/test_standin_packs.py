@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -15,6 +17,7 @@ import pytest
 
 import build_packs
 import standin_server as ss
+from fake_mysql import FakeMySQL
 from standin_testlib import (free_offset, http_get, log_lines, port_free,
                              real_java_home, unzip, wait_for)
 
@@ -65,10 +68,14 @@ def _pid_alive(pid):
 def test_build_is_idempotent(packs_dir):
     zips = [packs_dir / f"{name}.zip" for name in SCRIPTS]
     assert all(z.is_file() for z in zips)
+    jars = build_packs.driver_jars(packs_dir)
+    assert sorted(jars) == ["mariadb", "mysql"]
+    assert all(j.is_file() for j in jars.values())
+    zips += list(jars.values())
     mtimes = [z.stat().st_mtime_ns for z in zips]
     messages = []
     again = build_packs.build(VERSION, packs_dir, log=messages.append)
-    assert sorted(again) == sorted(zips)
+    assert sorted(again) == sorted(zips[:3])
     assert messages and "up to date" in messages[0]
     assert [z.stat().st_mtime_ns for z in zips] == mtimes
     cli = subprocess.run([sys.executable, str(Path(build_packs.__file__)),
@@ -105,11 +112,17 @@ def test_unpacked_layout(packs_dir, tmp_path):
         assert (home / "bin/version.txt").read_text().strip() == \
             f"WSO2 API Manager-{VERSION}"
         assert "NOT WSO2" in (home / "README-STANDIN.txt").read_text()
-        assert (home / "lib/standin/standin_server.py").is_file()
+        for module in ("standin_server.py", "standin_checks.py",
+                       "standin_mysql.py"):
+            assert (home / "lib/standin" / module).is_file(), module
         conf = home / "repository/conf/deployment.toml"
         config = ss.tomllib.loads(conf.read_text())
         assert config["server"]["hostname"] == "localhost"
         assert config["server"]["offset"] == 0
+        assert config["server"]["server_role"] == "default"
+        infer = json.loads((home / "repository/resources/conf/infer.json")
+                           .read_text())
+        assert list(infer["server.server_role"]) == ["default"]
         assert config["database"]["shared_db"]["type"] == "h2"
         assert ("apim_db" in config["database"]) == (top != GW)
         assert (home / "repository/components/lib").is_dir()
@@ -393,3 +406,119 @@ def test_profile_setup_and_key_manager_daemon(packs_dir, tmp_path):
         for leftover in pids - {None}:
             if _pid_alive(leftover):
                 os.kill(leftover, signal.SIGKILL)
+
+
+# ------------------------------------------- driver, collation, 4.7 key, role
+
+CP_MYSQL_TOML = """
+[server]
+hostname = "localhost"
+server_role = "default"
+
+[database.apim_db]
+type = "mysql"
+url = "jdbc:mysql://127.0.0.1:{port}/apim_db?useSSL=false"
+username = "apim"
+password = "secret"
+driver = "{driver}"
+
+[database.shared_db]
+type = "h2"
+url = "jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE"
+"""
+
+
+def _refusal(script, home, java_home):
+    res = subprocess.run([str(script)], env=_env(java_home),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0
+    last = log_lines(home)[-1]
+    assert last.startswith("ERROR ") and last in res.stderr
+    return last
+
+
+def test_control_plane_mysql_driver_and_collation(packs_dir, tmp_path,
+                                                  processes, monkeypatch):
+    java_home = _need_java()
+    monkeypatch.setenv("STANDIN_DB_WAIT", "2")
+    home = unzip(packs_dir / f"{ACP}.zip", tmp_path)
+    lib = home / "repository/components/lib"
+    jars = build_packs.driver_jars(packs_dir)
+    conf = home / "repository/conf/deployment.toml"
+    script = home / "bin/api-cp.sh"
+    with FakeMySQL(collation="latin1_swedish_ci") as server:
+        # MariaDB Connector/J: found, but API-M cannot pick a SQL dialect
+        shutil.copy(jars["mariadb"], lib)
+        conf.write_text(CP_MYSQL_TOML.format(port=server.port,
+                                             driver="org.mariadb.jdbc.Driver"))
+        last = _refusal(script, home, java_home)
+        assert "Error occurred while initializing SQL Constants Manager" \
+            in last and '"MariaDB Connector/J"' in last
+        assert server.logins == []  # refused before connecting
+
+        # MySQL Connector/J on a case-insensitive database
+        shutil.copy(jars["mysql"], lib)
+        conf.write_text(CP_MYSQL_TOML.format(
+            port=server.port, driver="com.mysql.cj.jdbc.Driver"))
+        last = _refusal(script, home, java_home)
+        assert last.startswith(
+            "ERROR [database.apim_db] database apim_db on 127.0.0.1:"
+            f"{server.port} has collation latin1_swedish_ci")
+        assert "ALTER DATABASE apim_db CHARACTER SET latin1 COLLATE " \
+               "latin1_bin" in last
+
+        # wrong password: the server's own text
+        conf.write_text(conf.read_text().replace('"secret"', '"wrong"'))
+        last = _refusal(script, home, java_home)
+        assert "Cannot create PoolableConnectionFactory (Access denied for " \
+               "user 'apim'@'localhost' (using password: YES))" in last
+
+        # case-sensitive: starts
+        server.collation = "latin1_bin"
+        conf.write_text(conf.read_text().replace('"wrong"', '"secret"'))
+        proc, _ = _start_foreground(script, "control_plane", home, java_home,
+                                    processes)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+    # database down: refused after STANDIN_DB_WAIT seconds
+    last = _refusal(script, home, java_home)
+    assert "Communications link failure" in last
+    assert "gave up after 2 s" in last
+    assert any(line.startswith("WARN [database.apim_db] cannot connect")
+               for line in log_lines(home))
+
+
+def test_47_gateway_key_and_server_role(tmp_path, fake_java, processes):
+    out = tmp_path / "packs47"
+    build_packs.build("4.7.0", out, log=lambda *_: None)
+    home = unzip(out / "wso2am-universal-gw-4.7.0.zip", tmp_path)
+    java_home = fake_java('openjdk version "21.0.5" 2024-10-15')
+    script = home / "bin/gateway.sh"
+    conf = home / "repository/conf/deployment.toml"
+    original = conf.read_text()
+
+    # no key: the node makes one, writes it and starts
+    proc, _ = _start_foreground(script, "gateway", home, java_home, processes)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    key = ss.tomllib.loads(conf.read_text())["encryption"]["key"]
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert conf.read_text().startswith(original)
+    assert any(line.startswith("WARN [WARNING]: A random encryption key has been created")
+               for line in log_lines(home))
+
+    # a key that is not 64 hex characters
+    conf.write_text(original + '\n[encryption]\nkey = "tooshort"\n')
+    last = _refusal(script, home, java_home)
+    assert last.startswith("ERROR [encryption] key in repository/conf/"
+                           "deployment.toml is not a usable AES key")
+
+    # server_role infer.json does not know
+    conf.write_text(original.replace('server_role = "default"',
+                                     'server_role = "gateway-worker"')
+                    + f'\n[encryption]\nkey = "{key}"\n')
+    last = _refusal(script, home, java_home)
+    assert last.startswith('ERROR [server] server_role = "gateway-worker" '
+                           "is not a value of server.server_role in ")
+    assert 'known: "default"' in last

@@ -120,12 +120,19 @@ driver = "{driver}"
 """
 
 
+INFER_JSON = (Path(ss.__file__).resolve().parents[2] / "conf" / "infer.json")
+
+
 def make_home(tmp_path, toml_text):
+    """A node home with deployment.toml, the pack's infer.json, empty lib."""
     home = tmp_path / "home"
     (home / "repository" / "conf").mkdir(parents=True, exist_ok=True)
     (home / "repository" / "components" / "lib").mkdir(parents=True,
                                                        exist_ok=True)
     (home / "repository" / "conf" / "deployment.toml").write_text(toml_text)
+    resources = home / "repository" / "resources" / "conf"
+    resources.mkdir(parents=True, exist_ok=True)
+    (resources / "infer.json").write_bytes(INFER_JSON.read_bytes())
     return home
 
 
@@ -190,16 +197,31 @@ def test_mysql_with_driver_jar_ok(tmp_path):
 
 def test_driver_jar_through_symlink_ok(tmp_path):
     home = make_home(tmp_path, H2_SHARED + MYSQL_APIM.format(
+        driver="com.mysql.cj.jdbc.Driver"))
+    shared = tmp_path / "usr-share-java"
+    shared.mkdir()
+    real = make_jar(shared / "mysql-connector-j-9.1.0.jar",
+                    "com.mysql.cj.jdbc.Driver")
+    lib = home / "repository/components/lib"
+    os.symlink(real, lib / "mysql-connector-j.jar")
+    os.symlink(tmp_path / "missing.jar",
+               home / "repository/components/lib/broken.jar")
+    assert ss.check_config("traffic_manager", str(home)) is None
+
+
+def test_mariadb_driver_through_symlink_refused(tmp_path):
+    # Found, but API-M does not know the name "MariaDB Connector/J".
+    home = make_home(tmp_path, H2_SHARED + MYSQL_APIM.format(
         driver="org.mariadb.jdbc.Driver"))
     shared = tmp_path / "usr-share-java"
     shared.mkdir()
     real = make_jar(shared / "mariadb-java-client-3.5.jar",
                     "org.mariadb.jdbc.Driver")
-    lib = home / "repository/components/lib"
-    os.symlink(real, lib / "mariadb-java-client.jar")
-    os.symlink(tmp_path / "missing.jar",
-               home / "repository/components/lib/broken.jar")
-    assert ss.check_config("traffic_manager", str(home)) is None
+    os.symlink(real, home / "repository/components/lib/"
+                            "mariadb-java-client.jar")
+    err = ss.check_config("traffic_manager", str(home))
+    assert err and "Error occurred while initializing SQL Constants " \
+                   "Manager" in err and "MariaDB Connector/J" in err
 
 
 def test_non_h2_without_driver_key_refused(tmp_path):

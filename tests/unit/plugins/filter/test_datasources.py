@@ -15,9 +15,12 @@ from ..wso2am_samples import db_settings
 
 PREFIX = "wso2am.distributed.datasources: "
 
+# The default MySQL URL options (useSSL=false&allowPublicKeyRetrieval=true), written with
+# '&' as '&amp;' because WSO2 copies the URL into an XML file.
+MYSQL_OPTIONS = "useSSL=false&amp;allowPublicKeyRetrieval=true"
 MYSQL_APIM = {
     "type": "mysql",
-    "url": "jdbc:mysql://db.example.com:3306/apim_db?useSSL=false",
+    "url": f"jdbc:mysql://db.example.com:3306/apim_db?{MYSQL_OPTIONS}",
     "username": "apimadmin",
     "password": "apim-secret",
     "driver": "com.mysql.cj.jdbc.Driver",
@@ -25,7 +28,7 @@ MYSQL_APIM = {
 }
 MYSQL_SHARED = {
     "type": "mysql",
-    "url": "jdbc:mysql://db.example.com:3306/shared_db?useSSL=false",
+    "url": f"jdbc:mysql://db.example.com:3306/shared_db?{MYSQL_OPTIONS}",
     "username": "sharedadmin",
     "password": "shared-secret",
     "driver": "com.mysql.cj.jdbc.Driver",
@@ -178,24 +181,28 @@ def test_mysql_options_leading_question_mark():
     assert url == "jdbc:mysql://db.example.com:3306/apim_db?useSSL=true"
 
 
-def test_mariadb_driver_switches_scheme():
-    settings = with_db(driver_class="org.mariadb.jdbc.Driver", port=3307)
-    result = datasources("control_plane", settings)
-    assert result["apim_db"]["type"] == "mysql"
-    assert result["apim_db"]["driver"] == "org.mariadb.jdbc.Driver"
-    assert result["apim_db"]["url"] == "jdbc:mariadb://db.example.com:3307/apim_db?useSSL=false"
+def test_mysql_default_driver_and_options():
+    table = datasources("control_plane", with_db(driver_class=None, url_options=None))["apim_db"]
+    assert table["driver"] == "com.mysql.cj.jdbc.Driver"
+    assert table["url"] == "jdbc:mysql://db.example.com:3306/apim_db?useSSL=false&amp;allowPublicKeyRetrieval=true"
 
 
-def test_custom_driver_class_for_postgresql_keeps_scheme():
-    settings = with_db(type="postgresql", driver_class="com.example.Driver")
-    result = datasources("control_plane", settings)
-    assert result["apim_db"]["driver"] == "com.example.Driver"
-    assert result["apim_db"]["url"].startswith("jdbc:postgresql://")
+@pytest.mark.parametrize("driver", ["com.mysql.cj.jdbc.Driver", "com.mysql.jdbc.Driver", " com.mysql.jdbc.Driver "])
+def test_mysql_connector_j_driver_classes_are_accepted(driver):
+    result = datasources("control_plane", with_db(driver_class=driver, port=3307))
+    assert result["apim_db"]["driver"] == driver.strip()
+    assert result["apim_db"]["url"] == f"jdbc:mysql://db.example.com:3307/apim_db?{MYSQL_OPTIONS}"
+
+
+def test_postgresql_driver_class_given_explicitly():
+    result = datasources("control_plane", with_db(type="postgresql", driver_class="org.postgresql.Driver"))
+    assert result["apim_db"]["driver"] == "org.postgresql.Driver"
+    assert result["apim_db"]["url"] == "jdbc:postgresql://db.example.com:5432/apim_db"
 
 
 def test_ipv6_database_host():
     url = datasources("control_plane", with_db(host="fd00::5"))["shared_db"]["url"]
-    assert url == "jdbc:mysql://[fd00::5]:3306/shared_db?useSSL=false"
+    assert url == f"jdbc:mysql://[fd00::5]:3306/shared_db?{MYSQL_OPTIONS}"
 
 
 def test_pool_options_only_when_set():
@@ -209,8 +216,12 @@ def test_pool_options_only_when_set():
 
 
 def test_gateway_real_shared_db_gets_pool_options():
-    result = datasources("gateway", db_settings(multi_tenancy=True))
-    assert result["shared_db"]["url"].endswith("/shared_db?useSSL=false")
+    pool = {"maxActive": 10}
+    settings = with_db(pool_options=pool)
+    settings["multi_tenancy"] = True
+    result = datasources("gateway", settings)
+    assert result["shared_db"]["url"] == f"jdbc:mysql://db.example.com:3306/shared_db?{MYSQL_OPTIONS}"
+    assert result["shared_db"]["pool_options"] == pool
 
 
 def test_empty_password_is_allowed():
@@ -312,7 +323,6 @@ def test_gateway_with_h2_does_not_check_database_type():
 @pytest.mark.parametrize(
     ("key", "label", "component"),
     [
-        ("host", "apim_db", "control_plane"),
         ("apim_name", "apim_db", "traffic_manager"),
         ("apim_user", "apim_db", "key_manager"),
         ("apim_password", "apim_db", "control_plane"),
@@ -330,9 +340,123 @@ def test_missing_database_setting(key, label, component):
     )
 
 
+def no_database_server(label, component):
+    return (
+        f"{PREFIX}no database server for the real {label} of the {component} node: add its host to the "
+        f"inventory group 'database' (the collection then manages it), or set wso2am_db_host to an "
+        f"existing server"
+    )
+
+
+@pytest.mark.parametrize("host", [None, "", "  "])
+@pytest.mark.parametrize("component", ["control_plane", "key_manager", "traffic_manager"])
+def test_missing_database_host(component, host):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, with_db(host=host))
+    assert str(err.value) == no_database_server("apim_db", component)
+
+
+def test_missing_database_host_of_traffic_manager_without_apim_db():
+    settings = with_db(host=None)
+    settings["tm_apim_db"] = False
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("traffic_manager", settings)
+    assert str(err.value) == no_database_server("shared_db", "traffic_manager")
+
+
 def test_missing_database_setting_on_gateway_that_needs_shared_db():
-    with pytest.raises(AnsibleFilterError, match=r"db\.host must be set: the gateway node connects to the real shared_db"):
+    with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(multi_tenancy=True, db={"type": "mysql"}))
+    assert str(err.value) == no_database_server("shared_db", "gateway")
+
+
+def test_gateway_with_h2_needs_no_database_host():
+    assert datasources("gateway", with_db(host=None)) == {"shared_db": H2}
+
+
+def refused_driver(driver, db_type, reason, accepted, default):
+    return (
+        f"{PREFIX}wso2am_db_driver_class {driver} cannot be used with wso2am_db_type {db_type}: {reason} "
+        f"(accepted: {accepted}); remove wso2am_db_driver_class to use {default}"
+    )
+
+
+# API-M picks its SQL dialect from the name the JDBC driver reports; a name it does not know
+# stops the node with "Error occurred while initializing SQL Constants Manager".
+SQL_CONSTANTS_REASON = (
+    "the driver {driver} reports the name '{name}', and API-M picks its SQL dialect from the driver "
+    "name, accepting only names containing MySQL, H2, MS SQL, Microsoft, PostgreSQL, Oracle: the node "
+    "would stop with 'Error occurred while initializing SQL Constants Manager'"
+)
+
+
+@pytest.mark.parametrize("component", ["control_plane", "traffic_manager"])
+def test_mariadb_driver_is_refused(component):
+    # The old behaviour switched the URL to jdbc:mariadb:, which API-M cannot run on.
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources(component, with_db(driver_class="org.mariadb.jdbc.Driver", port=3307))
+    assert str(err.value) == refused_driver(
+        "org.mariadb.jdbc.Driver",
+        "mysql",
+        SQL_CONSTANTS_REASON.format(driver="org.mariadb.jdbc.Driver", name="MariaDB Connector/J"),
+        "com.mysql.cj.jdbc.Driver, com.mysql.jdbc.Driver",
+        "com.mysql.cj.jdbc.Driver",
+    )
+
+
+def test_mariadb_driver_is_refused_on_a_gateway_that_needs_shared_db():
+    settings = with_db(driver_class="org.mariadb.jdbc.Driver")
+    settings["multi_tenancy"] = True
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("gateway", settings)
+    assert str(err.value).startswith(
+        PREFIX + "wso2am_db_driver_class org.mariadb.jdbc.Driver cannot be used with wso2am_db_type mysql: "
+    )
+
+
+def test_mariadb_driver_does_not_matter_to_a_gateway_on_h2():
+    assert datasources("gateway", with_db(driver_class="org.mariadb.jdbc.Driver")) == {"shared_db": H2}
+
+
+def test_aws_jdbc_wrapper_is_refused():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(driver_class="software.amazon.jdbc.Driver"))
+    assert str(err.value) == refused_driver(
+        "software.amazon.jdbc.Driver",
+        "mysql",
+        SQL_CONSTANTS_REASON.format(
+            driver="software.amazon.jdbc.Driver", name="Amazon Web Services (AWS) Advanced JDBC Wrapper"
+        ),
+        "com.mysql.cj.jdbc.Driver, com.mysql.jdbc.Driver",
+        "com.mysql.cj.jdbc.Driver",
+    )
+
+
+@pytest.mark.parametrize(
+    ("db_type", "driver", "accepted", "default"),
+    [
+        ("postgresql", "com.example.Driver", "org.postgresql.Driver", "org.postgresql.Driver"),
+        # A MySQL driver class is no PostgreSQL driver, and the other way round.
+        ("postgresql", "com.mysql.cj.jdbc.Driver", "org.postgresql.Driver", "org.postgresql.Driver"),
+        ("mysql", "org.postgresql.Driver", "com.mysql.cj.jdbc.Driver, com.mysql.jdbc.Driver", "com.mysql.cj.jdbc.Driver"),
+        ("mysql", "com.example.Driver", "com.mysql.cj.jdbc.Driver, com.mysql.jdbc.Driver", "com.mysql.cj.jdbc.Driver"),
+    ],
+)
+def test_unknown_driver_class_is_refused(db_type, driver, accepted, default):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(type=db_type, driver_class=driver))
+    reason = (
+        f"{driver} is not a driver API-M is known to accept for {db_type} (API-M picks its SQL dialect "
+        f"from the driver's name and stops with 'Error occurred while initializing SQL Constants Manager' "
+        f"for a name it does not know)"
+    )
+    assert str(err.value) == refused_driver(driver, db_type, reason, accepted, default)
+
+
+def test_unknown_driver_class_refusal_names_the_sql_constants_manager():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(type="postgresql", driver_class="com.example.Driver"))
+    assert "SQL Constants Manager" in str(err.value)
 
 
 @pytest.mark.parametrize("port", ["abc", 0, 70000])

@@ -11,7 +11,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wso2am.distributed.plugins.filter.db_clients import FilterModule, db_clients
 from ansible_collections.wso2am.distributed.plugins.filter.topology import topology
 
-from ..wso2am_samples import colocated_inventory, ha_inventory, inventory, minimal_inventory, db_settings
+from ..wso2am_samples import (
+    colocated_inventory,
+    db_settings,
+    ha_inventory,
+    inventory,
+    minimal_inventory,
+    with_database_group,
+)
 
 PREFIX = "wso2am.distributed.db_clients: "
 
@@ -130,3 +137,49 @@ def test_overrides_from_hostvars_and_precedence():
     # settings.node_overrides names the node: it wins over the host variable.
     result = db_clients(topo, db_settings(node_overrides={"tm1/traffic_manager": {}}))
     assert "10.0.2.11" in result["apim_db"]
+
+
+def without_db_host():
+    settings = db_settings()
+    settings["db"]["host"] = None
+    return settings
+
+
+@pytest.mark.parametrize(
+    "db_hostvars", [{"ansible_host": "10.0.9.5"}, {"wso2am_hostname": "db.lan"}, {"ansible_host": "127.0.0.1"}]
+)
+def test_database_host_from_the_database_group(db_hostvars):
+    # The clients are the same whether the server is named in the settings or in the inventory.
+    topo = topology(*with_database_group(*ha_inventory(), **db_hostvars))
+    assert db_clients(topo, without_db_host()) == db_clients(topo, db_settings())
+    assert db_clients(topo, without_db_host())["apim_db"] == [
+        "10.0.0.11", "10.0.0.12", "10.0.2.11", "10.0.2.12", "10.0.3.11",
+    ]
+
+
+def test_database_host_missing_without_database_group():
+    topo = topology(*minimal_inventory())
+    with pytest.raises(AnsibleFilterError) as err:
+        db_clients(topo, without_db_host())
+    assert str(err.value) == (
+        PREFIX + "no database server for the real apim_db of the control_plane node: add its host to the "
+        "inventory group 'database' (the collection then manages it), or set wso2am_db_host to an existing "
+        "server"
+    )
+
+
+def test_database_group_host_is_no_client():
+    topo = topology(*with_database_group(*minimal_inventory(), ansible_host="10.0.9.5"))
+    result = db_clients(topo, without_db_host())
+    assert result == {"apim_db": ["cp1", "tm1"], "shared_db": ["cp1", "tm1"]}
+
+
+def test_mariadb_driver_is_refused():
+    topo = topology(*minimal_inventory())
+    settings = db_settings()
+    settings["db"]["driver_class"] = "org.mariadb.jdbc.Driver"
+    with pytest.raises(AnsibleFilterError) as err:
+        db_clients(topo, settings)
+    assert str(err.value).startswith(
+        PREFIX + "wso2am_db_driver_class org.mariadb.jdbc.Driver cannot be used with wso2am_db_type mysql: "
+    )

@@ -51,13 +51,10 @@ def test_minimal_chart():
         '    tm1__traffic_manager["tm1<br/>traffic_manager<br/>tm1:9443"]\n'
         "  end\n"
         '  gw1__gateway -->|"key_manager :9443"| cp1__control_plane\n'
-        '  tm1__traffic_manager -->|"key_manager :9443"| cp1__control_plane\n'
         '  gw1__gateway -->|"event_hub :5672"| cp1__control_plane\n'
         '  tm1__traffic_manager -->|"event_hub :5672"| cp1__control_plane\n'
         '  gw1__gateway -->|"throttling :9611"| tm1__traffic_manager\n'
-        '  cp1__control_plane -->|"throttling :9611"| tm1__traffic_manager\n'
         '  gw1__gateway -->|"throttle_decision :5672"| tm1__traffic_manager\n'
-        '  cp1__control_plane -->|"throttle_decision :5672"| tm1__traffic_manager\n'
         '  cp1__control_plane -->|"gateway_environment :9443"| gw1__gateway\n'
     )
 

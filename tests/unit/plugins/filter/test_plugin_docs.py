@@ -109,6 +109,9 @@ all:
     traffic_manager:
       hosts:
         cp1: {wso2am_traffic_manager_offset: "{{ 1 + 1 }}"}
+    database:
+      hosts:
+        db1: {ansible_host: 10.9.0.5}
 """
 
 PLAYBOOK = """
@@ -119,7 +122,7 @@ PLAYBOOK = """
       version: "4.5.0"
       admin_password: "{{ 'adm' ~ 'in' }}"
       multi_tenancy: "false"
-      db: {type: mysql, host: db, apim_name: a, shared_name: s, apim_user: u, apim_password: p,
+      db: {type: mysql, apim_name: a, shared_name: s, apim_user: u, apim_password: p,
            shared_user: u, shared_password: p}
   tasks:
     - name: Model
@@ -165,11 +168,22 @@ def test_filters_in_a_playbook_with_real_hostvars(wso2am_collections_path, tmp_p
     cp = tomllib.loads((out / "cp1-control_plane.toml").read_text(encoding="utf-8"))
     tm = tomllib.loads((out / "cp1-traffic_manager.toml").read_text(encoding="utf-8"))
     gw = tomllib.loads((out / "gw1-gateway.toml").read_text(encoding="utf-8"))
-    assert cp["server"] == {"hostname": "apim.example.com", "offset": 0, "server_role": "control-plane"}
+    assert cp["server"] == {
+        "hostname": "apim.example.com",
+        "offset": 0,
+        "server_role": "default",
+        "base_path": "${carbon.protocol}://${carbon.host}:${carbon.management.port}",
+    }
     assert cp["super_admin"]["password"] == "admin"
-    assert cp["apim"]["throttling"]["throttle_decision_endpoints"] == ["tcp://cp1:5674"]
-    assert tm["server"] == {"hostname": "cp1", "offset": 2, "server_role": "traffic-manager"}
+    assert "throttling" not in cp["apim"]
+    # The database server is the host of the inventory group 'database'.
+    assert cp["database"]["apim_db"]["url"] == (
+        "jdbc:mysql://10.9.0.5:3306/a?useSSL=false&amp;allowPublicKeyRetrieval=true"
+    )
+    assert tm["server"] == {"hostname": "cp1", "offset": 2, "server_role": "default"}
+    assert tm["database"]["shared_db"]["url"].startswith("jdbc:mysql://10.9.0.5:3306/s?")
     assert gw["server"]["offset"] == 1
+    assert gw["apim"]["throttling"]["throttle_decision_endpoints"] == ["tcp://cp1:5674"]
     assert gw["apim"]["sync_runtime_artifacts"]["gateway"]["gateway_labels"] == ["Default", "Internal"]
     assert gw["database"]["shared_db"]["type"] == "h2"
     chart = (out / "topology.mmd").read_text(encoding="utf-8")

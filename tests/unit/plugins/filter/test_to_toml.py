@@ -17,7 +17,7 @@ from ansible_collections.wso2am.distributed.plugins.filter.node_config import no
 from ansible_collections.wso2am.distributed.plugins.filter.to_toml import FilterModule, to_toml
 from ansible_collections.wso2am.distributed.plugins.filter.topology import topology
 
-from ..wso2am_samples import INVENTORIES, node_settings
+from ..wso2am_samples import ENCRYPTION_KEY, INVENTORIES, VERSIONS, node_settings, version_settings
 
 PREFIX = "wso2am.distributed.to_toml: "
 
@@ -243,12 +243,13 @@ def test_deterministic_output():
     assert to_toml(conf).encode("utf-8") == to_toml(conf).encode("utf-8")
 
 
-def test_every_node_config_roundtrips(any_inventory):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_node_config_roundtrips(any_inventory, version):
     name, groups, hostvars = any_inventory
     topo = topology(groups, hostvars)
     extra = {"apim": {"analytics": {"enable": False, "properties": {"a.b": "c"}}}, "server": {"node_ip": None}}
     for node in topo["nodes"]:
-        for settings in (node_settings(), node_settings(multi_tenancy=True, extra=extra)):
+        for settings in (version_settings(version), version_settings(version, multi_tenancy=True, extra=extra)):
             conf = node_config(topo, node["host"], node["component"], settings)
             text = roundtrip(conf)
             assert text.endswith("\n") and not text.endswith("\n\n"), name
@@ -262,16 +263,160 @@ def test_gateway_toml_text():
     assert "[database.apim_db]" not in text
     assert '[[apim.throttling.url_group]]\ntraffic_manager_urls = ["tcp://tm1:9611"]\n' in text
     assert '[apim.sync_runtime_artifacts.gateway]\ngateway_labels = ["Default"]\n' in text
+    assert '[apim.analytics]\nenable = false\nconfig_endpoint = "https://localhost:8080/auth/v1"\nauth_token = ""\n' in text
+    assert "[apim.cache.gateway_token]\nenable = true\nexpiry_time = 15\n" in text
+    assert "[apim.cache.resource]\nenable = true\n" in text
+    assert "[apim.cache.jwt_claim]\nenable = true\nexpiry_time = 900\n" in text
+    assert '[apim.oauth_config]\nremove_outbound_auth_header = true\nauth_header = "Authorization"\n' in text
+    assert '[apim.key_manager]\nservice_url = "https://cp1:9443/services/"\nusername = "${admin.username}"\n' in text
+    # 4.5: no gateway id, no encryption key.
+    assert "[apim.gateway_notification]" not in text
+    assert "[encryption]" not in text
 
 
 def test_control_plane_toml_text():
     topo = topology(*INVENTORIES["minimal"]())
     text = to_toml(node_config(topo, "cp1", "control_plane", node_settings()))
+    assert (
+        '[server]\nhostname = "cp1"\noffset = 0\nserver_role = "default"\n'
+        'base_path = "${carbon.protocol}://${carbon.host}:${carbon.management.port}"\n'
+    ) in text
+    assert '[apim]\ngateway_type = "Regular,APK,AWS"\n' in text
     assert "[[apim.gateway.environment]]\nname = \"Default\"\n" in text
+    assert '[database.local]\nurl = "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE"\n' in text
     assert "[[event_listener]]\nid = \"token_revocation\"\n" in text
     assert '[event_listener.properties]\nnotification_endpoint = "https://cp1:9443/internal/data/v1/notify"\n' in text
     assert '"header.X-WSO2-KEY-MANAGER" = "default"\n' in text
     assert text.index("[[event_listener]]") < text.index("[event_listener.properties]")
+    assert '[[event_handler]]\nname = "userPostSelfRegistration"\nsubscriptions = ["POST_ADD_USER"]\n' in text
+    # Written as the pack writes it: one backslash in the value, escaped in the TOML string.
+    assert '[service_provider]\nsp_name_regex = "^[\\\\sa-zA-Z0-9._-]*$"\n' in text
+    assert tomllib.loads(text)["service_provider"]["sp_name_regex"] == r"^[\sa-zA-Z0-9._-]*$"
+    assert "[apim.throttling]" not in text
+    assert "oauth" not in tomllib.loads(text)
+
+
+def test_4_7_toml_text():
+    topo = topology(*INVENTORIES["ha"]())
+    settings = version_settings("4.7.0")
+    cp = to_toml(node_config(topo, "cp1", "control_plane", settings))
+    assert f'[encryption]\nkey = "{ENCRYPTION_KEY}"\n' in cp
+    assert '[apim]\ngateway_type = "Regular,APK,AWS,Azure,Kong,Envoy,APIPlatform"\n' in cp
+    assert (
+        '[[oauth.extensions.token_types]]\nname = "JWT"\n'
+        'issuer = "org.wso2.is.key.manager.tokenpersistence.issuer.ExtendedJWTTokenIssuer"\n'
+    ) in cp
+    assert (
+        '[database.local]\nurl = "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1"\n'
+    ) in cp
+    gw = to_toml(node_config(topo, "gw1", "gateway", settings))
+    assert f'[encryption]\nkey = "{ENCRYPTION_KEY}"\n' in gw
+    assert '[apim.gateway_notification]\ngateway_id = "gw1"\n' in gw
+    assert '[apim.analytics]\nenable = false\ntype = "moesif"\n' in gw
+    assert "[[oauth.extensions.token_types]]" not in gw
+    km = to_toml(node_config(topo, "km1", "key_manager", settings))
+    assert "[[oauth.extensions.token_types]]\nname = \"JWT\"\n" in km
+    assert '[event_listener.properties]\nnotification_endpoint = "https://apim.example.com:443/internal/data/v1/notify"\n' in km
+
+
+# Fragments of the packs' deployment.toml, as wso2/product-apim ships them (tags v4.5.0, v4.6.0,
+# v4.7.0): api-control-plane/.../conf/deployment.toml and gateway/.../conf/deployment.toml.
+PACK_CONTROL_PLANE = r'''
+[server]
+base_path = "${carbon.protocol}://${carbon.host}:${carbon.management.port}"
+server_role = "default"
+
+[apim]
+gateway_type = "{gateway_type}"
+
+[apim.cors]
+allow_origins = "*"
+allow_methods = ["GET","PUT","POST","DELETE","PATCH","OPTIONS"]
+allow_headers = ["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey","Internal-Key"]
+allow_credentials = false
+
+[[event_handler]]
+name="userPostSelfRegistration"
+subscriptions=["POST_ADD_USER"]
+
+[service_provider]
+sp_name_regex = "^[\\sa-zA-Z0-9._-]*$"
+
+[database.local]
+url = "{local_url}"
+'''
+PACK_CONTROL_PLANE_4_7 = r'''
+[[oauth.extensions.token_types]]
+name = "JWT"
+issuer = "org.wso2.is.key.manager.tokenpersistence.issuer.ExtendedJWTTokenIssuer"
+'''
+PACK_GATEWAY = r'''
+[server]
+server_role = "default"
+
+# Caches
+[apim.cache.gateway_token]
+enable = true
+expiry_time = 15
+
+[apim.cache.resource]
+enable = true
+
+[apim.cache.jwt_claim]
+enable = true
+expiry_time = 900
+
+[apim.oauth_config]
+remove_outbound_auth_header = true
+auth_header = "Authorization"
+
+[apim.cors]
+allow_origins = "*"
+allow_methods = ["GET","PUT","POST","DELETE","PATCH","OPTIONS"]
+allow_headers = ["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey","Internal-Key"]
+allow_credentials = false
+'''
+PACK_GATEWAY_ANALYTICS = {
+    "4.5.0": '[apim.analytics]\nenable = false\nconfig_endpoint = "https://localhost:8080/auth/v1"\nauth_token = ""\n',
+    "4.6.0": '[apim.analytics]\nenable = false\ntype = "moesif"\n',
+    "4.7.0": '[apim.analytics]\nenable = false\ntype = "moesif"\n',
+}
+PACK_GATEWAY_TYPES = {
+    "4.5.0": "Regular,APK,AWS",
+    "4.6.0": "Regular,APK,AWS,Azure,Kong,Envoy",
+    "4.7.0": "Regular,APK,AWS,Azure,Kong,Envoy,APIPlatform",
+}
+PACK_LOCAL_URLS = {
+    "4.5.0": "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE",
+    "4.6.0": "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE",
+    "4.7.0": "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1",
+}
+
+
+def contains(written, shipped):
+    """Every key of ``shipped`` is in ``written`` with the same value (tables recursively)."""
+    for key, value in shipped.items():
+        assert key in written, key
+        if isinstance(value, dict):
+            contains(written[key], value)
+        else:
+            assert written[key] == value, key
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_shipped_sections_are_written_as_the_pack_has_them(version):
+    topo = topology(*INVENTORIES["ha"]())
+    settings = version_settings(version)
+    shipped = PACK_CONTROL_PLANE.replace("{gateway_type}", PACK_GATEWAY_TYPES[version])
+    shipped = shipped.replace("{local_url}", PACK_LOCAL_URLS[version])
+    if version == "4.7.0":
+        shipped += PACK_CONTROL_PLANE_4_7
+    cp = tomllib.loads(to_toml(node_config(topo, "cp1", "control_plane", settings)))
+    contains(cp, tomllib.loads(shipped))
+    gw = tomllib.loads(to_toml(node_config(topo, "gw1", "gateway", settings)))
+    contains(gw, tomllib.loads(PACK_GATEWAY + PACK_GATEWAY_ANALYTICS[version]))
+    # [apim.analytics] is exactly the pack's: no key of another version.
+    assert gw["apim"]["analytics"] == tomllib.loads(PACK_GATEWAY_ANALYTICS[version])["apim"]["analytics"]
 
 
 # ---------------------------------------------------------------- masking
@@ -285,7 +430,8 @@ def test_mask_secrets():
         "apim": {"key_manager": {"password": "$ref{super_admin.password}"}},
         "event_listener": [{"properties": {"password": "$ref{super_admin.password}", "Key_Password": "k"}}],
         "vault": {"password": "$secret{admin_password}", "other": {"password": "$env{DB_PASS}"}},
-        "not_a_string": {"password": 12345},
+        "not_a_string": {"password": 12345, "key_password": True, "Password": ["a"], "PASSWORD": {"a": "b"}},
+        "unset": {"password": None},
         "name": {"passwords": "not masked", "db_password": "not masked either"},
         "list": [[{"password": "deep"}]],
     }
@@ -300,13 +446,61 @@ def test_mask_secrets():
         "Key_Password": "********",
     }
     assert parsed["vault"] == {"password": "$secret{admin_password}", "other": {"password": "$env{DB_PASS}"}}
-    assert parsed["not_a_string"] == {"password": 12345}
+    # A secret is masked whatever its type; None is left out of TOML.
+    assert parsed["not_a_string"] == {
+        "password": "********", "key_password": "********", "Password": "********", "PASSWORD": "********",
+    }
+    assert parsed["unset"] == {}
     assert parsed["name"] == {"passwords": "not masked", "db_password": "not masked either"}
     assert parsed["list"] == [[{"password": "********"}]]
-    for secret in ("s3cret", '"ks"', '"kp"', '"db"', '"deep"'):
+    for secret in ("s3cret", '"ks"', '"kp"', '"db"', '"deep"', "12345"):
         assert secret not in text
     # The input is left alone.
     assert data["super_admin"]["password"] == "s3cret"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "${admin.password}-suffix",
+        "prefix-${admin.password}",
+        "$ref{a}b",
+        "$ref{super_admin.password}x",
+        "${a}${b}",
+        "$secret{a}$secret{b}",
+        "$foo{bar}",
+        "${}",
+        "$ref{a{b}}",
+        "{admin.password}",
+        "$ref{a}\nb",
+    ],
+)
+def test_mask_secrets_masks_anything_longer_than_one_placeholder(value):
+    text = to_toml({"apim": {"key_manager": {"password": value}}}, mask_secrets=True)
+    assert tomllib.loads(text) == {"apim": {"key_manager": {"password": "********"}}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["${admin.password}", "$ref{super_admin.password}", "$secret{admin_password}", "$env{DB_PASS}", "$sys{db.pass}"],
+)
+def test_mask_secrets_keeps_exactly_one_placeholder(value):
+    text = to_toml({"event_listener": [{"properties": {"password": value}}]}, mask_secrets=True)
+    assert tomllib.loads(text)["event_listener"][0]["properties"]["password"] == value
+
+
+def test_mask_secrets_masks_the_encryption_key_only():
+    data = {
+        "encryption": {"key": ENCRYPTION_KEY, "internal_crypto_provider": "x"},
+        "vault": {"encryption": {"key": "$secret{encryption_key}"}},
+        "other": {"key": "visible"},
+        "key": "visible too",
+    }
+    parsed = tomllib.loads(to_toml(data, mask_secrets=True))
+    assert parsed["encryption"] == {"key": "********", "internal_crypto_provider": "x"}
+    assert parsed["vault"] == {"encryption": {"key": "$secret{encryption_key}"}}
+    assert parsed["other"] == {"key": "visible"}
+    assert parsed["key"] == "visible too"
 
 
 @pytest.mark.parametrize("flag", [True, "true", "yes", 1])
@@ -319,15 +513,21 @@ def test_no_mask(flag):
     assert 'password = "x"' in to_toml({"a": {"password": "x"}}, flag)
 
 
-def test_masked_node_config_has_no_secret():
+@pytest.mark.parametrize("version", VERSIONS)
+def test_masked_node_config_has_no_secret(version):
     topo = topology(*INVENTORIES["ha"]())
     for node in topo["nodes"]:
-        conf = node_config(topo, node["host"], node["component"], node_settings())
+        conf = node_config(topo, node["host"], node["component"], version_settings(version))
         text = to_toml(conf, mask_secrets=True)
-        for secret in ("admin-secret", "apim-secret", "shared-secret", "ks-secret", "key-secret", "ts-secret"):
+        for secret in (
+            "admin-secret", "apim-secret", "shared-secret", "ks-secret", "key-secret", "ts-secret", ENCRYPTION_KEY,
+        ):
             assert secret not in text
-        assert "$ref{super_admin.password}" in text
+        # Every node names the admin password with a placeholder somewhere (event hub, key manager, ...).
+        assert 'password = "${admin.password}"' in text
+        assert "$ref{" not in text
         assert "admin-secret" in to_toml(conf)
+        assert (ENCRYPTION_KEY in to_toml(conf)) == (version == "4.7.0")
 
 
 # ---------------------------------------------------------------- errors

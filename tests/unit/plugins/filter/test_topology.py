@@ -17,6 +17,7 @@ from ..wso2am_samples import (
     inventory,
     minimal_inventory,
     ssh_lab_inventory,
+    with_database_group,
 )
 
 PREFIX = "wso2am.distributed.topology: "
@@ -38,7 +39,7 @@ def test_minimal_inventory():
     topo = topology(*minimal_inventory())
     assert list(topo) == [
         "nodes", "control_plane", "gateway", "traffic_manager", "key_manager",
-        "environments", "key_manager_url", "event_hub_url", "links",
+        "environments", "key_manager_url", "event_hub_url", "links", "database",
     ]
     assert [node["id"] for node in topo["nodes"]] == [
         "cp1/control_plane", "gw1/gateway", "tm1/traffic_manager",
@@ -84,22 +85,24 @@ def test_minimal_inventory():
             "https_endpoint": "https://gw1:8243",
             "ws_endpoint": "ws://gw1:9099",
             "wss_endpoint": "wss://gw1:8099",
+            "websub_http_endpoint": "http://gw1:9021",
+            "websub_https_endpoint": "https://gw1:8021",
         }
     ]
     assert topo["key_manager_url"] == "https://cp1:9443/services/"
     assert topo["event_hub_url"] == "https://cp1:9443/services/"
+    # The traffic manager has no key manager, and the control plane no [apim.throttling]:
+    # only the gateway talks to the traffic manager.
     assert links_of(topo) == {
         ("gw1/gateway", "cp1/control_plane", "key_manager", 9443),
-        ("tm1/traffic_manager", "cp1/control_plane", "key_manager", 9443),
         ("gw1/gateway", "cp1/control_plane", "event_hub", 5672),
         ("tm1/traffic_manager", "cp1/control_plane", "event_hub", 5672),
         ("gw1/gateway", "tm1/traffic_manager", "throttling", 9611),
-        ("cp1/control_plane", "tm1/traffic_manager", "throttling", 9611),
         ("gw1/gateway", "tm1/traffic_manager", "throttle_decision", 5672),
-        ("cp1/control_plane", "tm1/traffic_manager", "throttle_decision", 5672),
         ("cp1/control_plane", "gw1/gateway", "gateway_environment", 9443),
     }
-    assert len(topo["links"]) == 9
+    assert len(topo["links"]) == 6
+    assert topo["database"] == []
 
 
 def test_ha_inventory_nodes_and_urls():
@@ -127,6 +130,8 @@ def test_ha_inventory_nodes_and_urls():
             "https_endpoint": "https://gw.example.com:443",
             "ws_endpoint": "ws://gw.example.com:9099",
             "wss_endpoint": "wss://gw.example.com:8099",
+            "websub_http_endpoint": "http://gw.example.com:9021",
+            "websub_https_endpoint": "https://gw.example.com:8021",
         }
     ]
 
@@ -137,15 +142,17 @@ def test_ha_inventory_links():
     gws = ["gw1/gateway", "gw2/gateway"]
     tms = ["tm1/traffic_manager", "tm2/traffic_manager"]
     km = "km1/key_manager"
-    assert links_of(topo, "key_manager") == {(src, km, "key_manager", 9443) for src in gws + tms + cps}
+    # With a separated key manager, gateways and control planes use it; traffic managers do not.
+    assert links_of(topo, "key_manager") == {(src, km, "key_manager", 9443) for src in gws + cps}
     assert links_of(topo, "event_hub") == {
         (src, cp, "event_hub", 5672) for src in gws + tms + [km] for cp in cps
     }
+    # Only gateways publish throttling events and listen to throttle decisions.
     assert links_of(topo, "throttling") == {
-        (src, tm, "throttling", 9611) for src in gws + cps for tm in tms
+        (src, tm, "throttling", 9611) for src in gws for tm in tms
     }
     assert links_of(topo, "throttle_decision") == {
-        (src, tm, "throttle_decision", 5672) for src in gws + cps for tm in tms
+        (src, tm, "throttle_decision", 5672) for src in gws for tm in tms
     }
     assert links_of(topo, "gateway_environment") == {
         (cp, "gw1/gateway", "gateway_environment", 9443) for cp in cps
@@ -157,7 +164,7 @@ def test_ha_inventory_links():
         ("tm2/traffic_manager", "tm1/traffic_manager", "event_duplicate", 5672),
     }
     assert links_of(topo, "notification") == {(km, "cp1/control_plane", "notification", 9443)}
-    assert len(topo["links"]) == len(links_of(topo)) == 6 + 10 + 8 + 8 + 2 + 4 + 1
+    assert len(topo["links"]) == len(links_of(topo)) == 4 + 10 + 4 + 4 + 2 + 4 + 1
     assert {link["kind"] for link in topo["links"]} == {
         "key_manager", "event_hub", "throttling", "throttle_decision",
         "gateway_environment", "event_duplicate", "notification",
@@ -170,6 +177,47 @@ def test_no_links_without_separated_key_manager_to_it():
     assert not links_of(topo, "event_duplicate")
 
 
+def test_without_key_manager_only_gateways_use_the_control_plane_as_key_manager():
+    groups, hostvars = ha_inventory()
+    del groups["key_manager"]
+    topo = topology(groups, hostvars)
+    assert links_of(topo, "key_manager") == {
+        (gw, cp, "key_manager", 9443)
+        for gw in ("gw1/gateway", "gw2/gateway")
+        for cp in ("cp1/control_plane", "cp2/control_plane")
+    }
+
+
+@pytest.mark.parametrize(
+    ("db_hostvars", "hostname"),
+    [
+        ({}, "db1"),
+        ({"ansible_host": "10.0.9.5"}, "10.0.9.5"),
+        ({"ansible_host": "10.0.9.5", "wso2am_hostname": "db.lan"}, "db.lan"),
+        # A loopback ansible_host (an SSH port forward) says nothing about the server's name.
+        ({"ansible_host": "127.0.0.1", "ansible_port": 2205}, "db1"),
+        ({"ansible_host": "localhost"}, "db1"),
+    ],
+)
+def test_database_group(db_hostvars, hostname):
+    groups, hostvars = with_database_group(*minimal_inventory(), **db_hostvars)
+    topo = topology(groups, hostvars)
+    assert topo["database"] == [{"host": "db1", "hostname": hostname}]
+    # The database host is no API-M node and has no links.
+    assert "db1" not in {node["host"] for node in topo["nodes"]}
+    assert not [link for link in topo["links"] if "db1" in (link["from"] + link["to"])]
+
+
+def test_database_group_keeps_inventory_order_without_duplicates():
+    groups, hostvars = minimal_inventory()
+    groups["database"] = ["db2", "db1", "db2"]
+    hostvars.update({"db1": {"ansible_host": "10.0.9.1"}, "db2": {}})
+    assert topology(groups, hostvars)["database"] == [
+        {"host": "db2", "hostname": "db2"},
+        {"host": "db1", "hostname": "10.0.9.1"},
+    ]
+
+
 def test_colocated_nodes_with_distinct_offsets():
     topo = topology(*colocated_inventory())
     cp, tm = topo["control_plane"][0], topo["traffic_manager"][0]
@@ -179,7 +227,14 @@ def test_colocated_nodes_with_distinct_offsets():
     assert [n["id"] for n in topo["nodes"]] == [
         "apim1/control_plane", "gw1/gateway", "gw2/gateway", "gw3/gateway", "apim1/traffic_manager",
     ]
-    assert ("apim1/control_plane", "apim1/traffic_manager", "throttling", 9612) in links_of(topo)
+    # The gateways reach the traffic manager on its offset ports; the control plane does not.
+    assert links_of(topo, "throttling") == {
+        (gw, "apim1/traffic_manager", "throttling", 9612) for gw in ("gw1/gateway", "gw2/gateway", "gw3/gateway")
+    }
+    assert links_of(topo, "throttle_decision") == {
+        (gw, "apim1/traffic_manager", "throttle_decision", 5673)
+        for gw in ("gw1/gateway", "gw2/gateway", "gw3/gateway")
+    }
 
 
 def test_colocated_environments_first_seen_order_and_first_gateway():
@@ -195,6 +250,8 @@ def test_colocated_environments_first_seen_order_and_first_gateway():
     assert sandbox["http_endpoint"] == "http://gw2:8282"
     assert sandbox["ws_endpoint"] == "ws://gw2:9101"
     assert sandbox["wss_endpoint"] == "wss://gw2:8101"
+    assert sandbox["websub_http_endpoint"] == "http://gw2:9023"
+    assert sandbox["websub_https_endpoint"] == "https://gw2:8023"
     assert links_of(topo, "gateway_environment") == {
         ("apim1/control_plane", "gw1/gateway", "gateway_environment", 9443),
         ("apim1/control_plane", "gw2/gateway", "gateway_environment", 9445),
@@ -224,6 +281,8 @@ def test_public_hostname_keeps_gateway_websocket_ports():
         "https_endpoint": "https://api.example.com:443",
         "ws_endpoint": "ws://api.example.com:9109",
         "wss_endpoint": "wss://api.example.com:8109",
+        "websub_http_endpoint": "http://api.example.com:9031",
+        "websub_https_endpoint": "https://api.example.com:8031",
     }
 
 

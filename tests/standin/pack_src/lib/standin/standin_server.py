@@ -7,14 +7,19 @@ pack's bin/*.sh scripts.  It imitates just enough of a WSO2 API Manager
 4.5+ node for deployment tests:
 
 * the start-up refusals a real node would hit (wrong Java, broken
-  deployment.toml, JDBC driver jar missing, gateway without shared_db);
+  deployment.toml, JDBC driver jar missing or not recognised by API-M,
+  gateway without shared_db, unknown server_role, bad 4.7 encryption key,
+  case-insensitive MySQL collation), and the 4.7 node's own encryption
+  key when deployment.toml has none;
 * the TCP ports of the node kind (plus the port offset);
 * ``GET /services/Version`` and the gateway readiness check;
 * a TCP probe of every upstream endpoint named in deployment.toml.
 
 Python standard library only (3.11+, needs ``tomllib``).  The check
 functions (``check_java``, ``check_config`` ...) are pure and importable so
-that they can be unit tested without starting anything.
+that they can be unit tested without starting anything; more rules live in
+standin_checks.py and the MySQL client in standin_mysql.py, shipped next to
+this file.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ import sys
 import threading
 import tomllib
 import zipfile
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import standin_checks  # noqa: E402  (shipped next to this file)
+import standin_mysql  # noqa: E402
 
 KINDS = ("control_plane", "key_manager", "gateway", "traffic_manager")
 
@@ -231,9 +242,13 @@ def check_config_data(kind, config, home):
         if not isinstance(driver, str) or not driver.strip():
             return (f"{label} has no JDBC driver class (key 'driver'); a "
                     f"non-h2 database needs 'driver' and its jar in {LIB_REL}")
-        if find_driver(driver, lib_dir) is None:
+        jar = find_driver(driver, lib_dir)
+        if jar is None:
             return (f"{label} JDBC driver class {driver.strip()} not found "
                     f"in any jar in {lib_dir}")
+        err = standin_checks.check_driver_dialect(label, driver, jar)
+        if err:
+            return err
     if kind == "gateway":
         dbs = config.get("database")
         if not isinstance(dbs, dict) or not isinstance(dbs.get("shared_db"),
@@ -241,7 +256,7 @@ def check_config_data(kind, config, home):
             return ("gateway deployment.toml has no [database.shared_db]: the "
                     "registry/user-store data source must never be removed "
                     "from a gateway (keep it, of type h2 if unused)")
-    return None
+    return standin_checks.check_server_role(config, home)
 
 
 def check_config(kind, home):
@@ -250,6 +265,35 @@ def check_config(kind, home):
     if err:
         return err
     return check_config_data(kind, config, home)
+
+
+def mysql_databases(config):
+    """[(name, table)] of the non-h2 [database.*] with a jdbc:mysql:// url."""
+    result = []
+    for name, db in database_tables(config):
+        url = db.get("url")
+        if (db_type(db) != "h2" and isinstance(url, str)
+                and url.strip().lower().startswith("jdbc:mysql://")):
+            result.append((name, db))
+    return result
+
+
+def db_wait_seconds(environ=None):
+    """STANDIN_DB_WAIT (seconds, default 60): how long to retry a database."""
+    raw = (os.environ if environ is None else environ).get("STANDIN_DB_WAIT")
+    try:
+        return max(0.0, float(raw)) if raw not in (None, "") else 60.0
+    except ValueError:
+        return 60.0
+
+
+def check_databases(config, wait=60.0, log=None):
+    """Error string if a jdbc:mysql:// database fails the collation rule."""
+    for name, db in mysql_databases(config):
+        err = standin_mysql.check_mysql_database(name, db, wait=wait, log=log)
+        if err:
+            return err
+    return None
 
 
 def resolve_offset(config, override=None):
@@ -720,6 +764,12 @@ def main(argv=None):
     config, err = load_config(home)
     if err:
         return refuse(err)
+    config, warning, err = standin_checks.ensure_encryption_key(
+        version, home, config)
+    if err:
+        return refuse(err)
+    if warning:
+        logger.log("WARN", warning)
     err = check_config_data(kind, config, home)
     if err:
         return refuse(err)
@@ -731,6 +781,9 @@ def main(argv=None):
                        f"offset={offset}")
     logger.log("INFO", f"Using JAVA_HOME={java_home} (Java {major}); "
                        "JAVA_OPTS/JVM_MEM_OPTS are ignored by the stand-in")
+    err = check_databases(config, db_wait_seconds(), logger.log)
+    if err:
+        return refuse(err)
     servers, err = bind_ports(kind, offset, version,
                               os.path.join(home, TLS_PEM_REL))
     if err:
