@@ -38,7 +38,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_facts import facts_for
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_facts import facts_for
 
 FILTER_NAME = "wso2am.distributed.facts"
 

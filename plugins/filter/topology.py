@@ -131,7 +131,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import (
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_model import (
     Wso2amModelError,
     build_topology,
 )

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ansible_collections.wso2am.distributed.plugins.module_utils import wso2am_model as model
+from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_model as model
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
 VERSIONS = ("4.5", "4.6", "4.7")

@@ -1,7 +1,7 @@
 # Copyright: contributors to wso2am.distributed
 # Apache License 2.0 (see LICENSE)
 
-"""Fake inventories and settings shared by the filter and module_utils tests."""
+"""Fake inventories and settings shared by the filter and plugin_utils tests."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wso2am.distributed.plugins.filter.datasources import FilterModule, datasources
-from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import H2_SHARED_DB
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_model import H2_SHARED_DB
 
 from ..wso2am_samples import db_settings
 

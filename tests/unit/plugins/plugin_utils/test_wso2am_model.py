@@ -1,7 +1,7 @@
 # Copyright: contributors to wso2am.distributed
 # Apache License 2.0 (see LICENSE)
 
-"""Helpers of plugins/module_utils/wso2am_model.py that every filter relies on."""
+"""Helpers of plugins/plugin_utils/wso2am_model.py that every filter relies on."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pathlib
 
 import pytest
 
-from ansible_collections.wso2am.distributed.plugins.module_utils import wso2am_facts as facts
-from ansible_collections.wso2am.distributed.plugins.module_utils import wso2am_model as model
-from ansible_collections.wso2am.distributed.plugins.module_utils.wso2am_model import (
+from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_facts as facts
+from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_model as model
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_model import (
     Wso2amModelError,
     deep_merge,
     is_loopback,
@@ -106,7 +106,10 @@ def test_is_not_loopback(address):
 OWN_PLUGINS = "ansible_collections.wso2am.distributed.plugins."
 
 
-@pytest.mark.parametrize("name", ["wso2am_model.py", "wso2am_facts.py"])
+MODEL_FILES = sorted(p.name for p in pathlib.Path(model.__file__).parent.glob("*.py"))
+
+
+@pytest.mark.parametrize("name", MODEL_FILES)
 def test_module_has_no_ansible_imports(name):
     """The model imports nothing of Ansible: only the standard library and its own modules."""
     source = (pathlib.Path(model.__file__).parent / name).read_text(encoding="utf-8")
@@ -123,7 +126,7 @@ def test_module_has_no_ansible_imports(name):
 
 def test_files_start_with_the_collection_header():
     root = pathlib.Path(model.__file__).resolve().parents[2]
-    files = sorted((root / "plugins" / "filter").glob("*.py")) + sorted((root / "plugins" / "module_utils").glob("*.py"))
+    files = sorted((root / "plugins" / "filter").glob("*.py")) + sorted((root / "plugins" / "plugin_utils").glob("*.py"))
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         assert lines[:2] == [
@@ -131,6 +134,19 @@ def test_files_start_with_the_collection_header():
             "# Apache License 2.0 (see LICENSE)",
         ], path
         assert "from __future__ import annotations" in lines, path
+
+
+@pytest.mark.parametrize("name", MODEL_FILES)
+def test_each_model_module_can_be_read_in_one_sitting(name):
+    """One concern per module, none over 450 lines."""
+    lines = (pathlib.Path(model.__file__).parent / name).read_text(encoding="utf-8").count("\n")
+    assert lines <= 450, f"{name} has {lines} lines"
+
+
+def test_no_controller_code_in_module_utils():
+    """module_utils is for code shipped to managed nodes; the model runs on the controller only."""
+    root = pathlib.Path(model.__file__).resolve().parents[2]
+    assert not list((root / "plugins").glob("module_utils/*.py"))
 
 
 # ---------------------------------------------------------------- wso2am_facts

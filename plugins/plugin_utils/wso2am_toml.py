@@ -1,0 +1,195 @@
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
+
+"""deployment.toml as text: a small TOML writer (ansible-core ships none) and secret masking.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Mapping
+
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import (
+    _is_list,
+    Wso2amModelError,
+)
+
+
+MASK = "********"
+SECRET_KEYS = ("password", "key_password")
+# Secrets under other key names: (parent table, key).
+SECRET_PATHS = (("encryption", "key"),)
+# WSO2 placeholders name a secret, they are not one: never masked.
+_PLACEHOLDER_RE = re.compile(r"\$(ref|secret|env|sys)?\{[A-Za-z0-9_.\-]+\}\Z")
+
+
+# --------------------------------------------------------------------------
+# TOML
+# --------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text):
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_key(key, path):
+    if not isinstance(key, str):
+        raise Wso2amModelError(
+            f"TOML keys must be strings, got {key!r} at '{_path_text(path)}'"
+        )
+    return key if _BARE_KEY.match(key) else _toml_string(key)
+
+
+def _path_text(path):
+    return ".".join(str(part) for part in path) or "<root>"
+
+
+def _dotted(path):
+    return ".".join(_toml_key(part, path) for part in path)
+
+
+def _toml_float(value):
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = repr(value)
+    if "." not in text and "e" not in text and "E" not in text:
+        text += ".0"
+    return text
+
+
+def _toml_inline(value, path):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _toml_float(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        parts = [
+            f"{_toml_key(key, path)} = {_toml_inline(item, path + (key,))}"
+            for key, item in value.items()
+            if item is not None
+        ]
+        return "{ " + ", ".join(parts) + " }" if parts else "{}"
+    if _is_list(value):
+        parts = [
+            _toml_inline(item, path + (index,))
+            for index, item in enumerate(value)
+            if item is not None
+        ]
+        return "[" + ", ".join(parts) + "]"
+    raise Wso2amModelError(
+        f"cannot write a value of type {type(value).__name__} at '{_path_text(path)}' as TOML"
+    )
+
+
+def _is_table_array(value):
+    if not _is_list(value):
+        return False
+    items = [item for item in value if item is not None]
+    return bool(items) and all(isinstance(item, Mapping) for item in items)
+
+
+def _toml_table(lines, table, path, header):
+    scalars, tables, arrays = [], [], []
+    for key, value in table.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif _is_table_array(value):
+            arrays.append((key, value))
+        else:
+            scalars.append((key, value))
+    if header == "array" or (header == "table" and (scalars or not (tables or arrays))):
+        if lines:
+            lines.append("")
+        brackets = ("[[", "]]") if header == "array" else ("[", "]")
+        lines.append(f"{brackets[0]}{_dotted(path)}{brackets[1]}")
+    for key, value in scalars:
+        lines.append(f"{_toml_key(key, path)} = {_toml_inline(value, path + (key,))}")
+    for key, value in tables:
+        _toml_table(lines, value, path + (key,), "table")
+    for key, value in arrays:
+        for item in value:
+            if item is not None:
+                _toml_table(lines, item, path + (key,), "array")
+
+
+def _is_placeholder(value):
+    """True when the whole value is one WSO2 placeholder such as ${admin.password}."""
+    return bool(_PLACEHOLDER_RE.match(value))  # match: anchored at the start; \Z at the end
+
+
+def mask_secrets(data, parent=None):
+    """Copy ``data`` with every secret value replaced by ``********``.
+
+    Secrets are the values of ``password`` and ``key_password`` keys anywhere, and of
+    ``[encryption] key``. A value that is exactly one WSO2 placeholder ($ref{...},
+    $secret{...}, $env{...}, $sys{...}, ${...}) names a secret rather than holds one
+    and is kept; anything longer is masked.
+    """
+    if isinstance(data, Mapping):
+        result = {}
+        for key, value in data.items():
+            secret = isinstance(key, str) and (
+                key.lower() in SECRET_KEYS or (parent, key.lower()) in SECRET_PATHS
+            )
+            if secret and value is not None and not (
+                isinstance(value, str) and _is_placeholder(value)
+            ):
+                result[key] = MASK
+            else:
+                result[key] = mask_secrets(value, key)
+        return result
+    if _is_list(data):
+        return [mask_secrets(item, parent) for item in data]
+    return data
+
+
+def to_toml(data, mask=False):
+    """Write ``data`` (a mapping) as a TOML document.
+
+    Tables keep insertion order; within a table its plain values come first,
+    then its sub-tables, then its arrays of tables. ``None`` values are left
+    out. The output always ends with a newline unless it is empty.
+    """
+    if not isinstance(data, Mapping):
+        raise Wso2amModelError(
+            f"expects a dictionary to write as TOML, got {type(data).__name__}"
+        )
+    if mask:
+        data = mask_secrets(data)
+    lines = []
+    _toml_table(lines, data, (), "root")
+    return "\n".join(lines) + "\n" if lines else ""
