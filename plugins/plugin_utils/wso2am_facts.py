@@ -183,6 +183,8 @@ DEFAULT_TRUSTSTORE = {
 ADMIN_USERNAME_REF = "${admin.username}"
 ADMIN_PASSWORD_REF = "${admin.password}"
 
+# [apim.cache_invalidation] domain of HA control planes (docs: distributed deployment, HA).
+CACHE_INVALIDATION_DOMAIN = "control-plane"
 TOKEN_REVOCATION_TYPE = "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler"
 TOKEN_REVOCATION_NAME = "org.wso2.is.notification.ApimOauthEventInterceptor"
 JWT_TOKEN_ISSUER = "org.wso2.is.key.manager.tokenpersistence.issuer.ExtendedJWTTokenIssuer"
@@ -272,6 +274,8 @@ def facts_for(version):
         "encryption_key": facts["encryption_key"],
         "mysql_collations": list(facts["mysql_collations"]),
         "db_ports": {name: spec["port"] for name, spec in DB_TYPES.items()},
+        "keystore": dict(DEFAULT_KEYSTORE),
+        "truststore": dict(DEFAULT_TRUSTSTORE),
         "db_drivers": {name: spec["driver"] for name, spec in DB_TYPES.items()},
         "mysql_connector_url": MYSQL_CONNECTOR_URL.format(v=MYSQL_CONNECTOR_VERSION),
         "supported_versions": VERSION_PATTERN,

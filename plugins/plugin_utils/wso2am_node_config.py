@@ -14,6 +14,7 @@ import re
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_facts import (
     ADMIN_PASSWORD_REF,
     ADMIN_USERNAME_REF,
+    CACHE_INVALIDATION_DOMAIN,
     COMPONENTS,
     CORS,
     DEFAULT_KEYSTORE,
@@ -227,7 +228,7 @@ def _wire_control_plane(node, topology, conf, facts):
     }
     apim["event_hub"] = event_hub
     if len(cps) > 1:
-        apim["cache_invalidation"] = {"enabled": True, "domain": "control-plane"}
+        apim["cache_invalidation"] = {"enabled": True, "domain": CACHE_INVALIDATION_DOMAIN}
     apim["gateway"] = {
         "environment": [_gateway_environment(env) for env in topology.get("environments") or []]
     }
