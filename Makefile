@@ -1,9 +1,21 @@
 # The two commands of README.md:
 #   make lab   deploy the distributed topology onto the local container lab
 #   make test  set up everything and run every gate and scenario
+# and the developer's targets (docs/developing.md): make help lists them all.
 SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
 
-.PHONY: setup test lab lab-down
+# The shared environment of scripts/test.sh, scripts/lab.sh and the targets below.
+ENV := source scripts/env.sh
+# make unit T=<path or node id> ARGS=<more pytest options>
+T ?= tests/unit
+ARGS ?=
+# make molecule S=<scenario> [MOLECULE_CMD=converge|verify|login|destroy|...]
+S ?=
+MOLECULE_CMD ?= test
+SCENARIOS := $(sort $(filter-out _shared,$(notdir $(wildcard molecule/*))))
+
+.PHONY: setup test lab lab-down unit lint sanity molecule help
 setup:
 	bash scripts/setup.sh
 
@@ -15,3 +27,35 @@ lab:
 
 lab-down:
 	bash scripts/lab.sh down
+
+unit:
+	@bash scripts/setup.sh --no-docker
+	$(ENV) && python -m pytest $(T) -q $(ARGS)
+
+lint:
+	@bash scripts/setup.sh --no-docker
+	$(ENV) && yamllint -s . && ansible-lint
+
+sanity:
+	@bash scripts/setup.sh --no-docker
+	$(ENV) && bash scripts/sanity.sh
+
+# The lab images the scenario's molecule.yml names, the stand-in packs of every version, then
+# molecule with the environment scripts/test.sh gives it.
+molecule:
+	@[ -n "$(S)" ] && [ -f "molecule/$(S)/molecule.yml" ] \
+	  || { echo "usage: make molecule S=<scenario> [MOLECULE_CMD=test]; scenarios: $(SCENARIOS)" >&2; exit 2; }
+	@WSO2AM_LAB_IMAGES="$$(grep -ohE 'wso2am-lab:[a-z]+' molecule/$(S)/molecule.yml | sed 's/^wso2am-lab://' | sort -u | tr '\n' ' ')" \
+	  bash scripts/setup.sh
+	$(ENV) && wso2am_standin_env && wso2am_build_standins && molecule $(MOLECULE_CMD) -s $(S)
+
+help:
+	@echo "make lab                 deploy the lab (inventories/lab) and print each node's URLs and health"
+	@echo "make lab-down            remove the lab's containers"
+	@echo "make test                everything CI runs (scripts/test.sh)"
+	@echo "make unit [T=..] [ARGS=..]  pytest tests/unit (no Docker); T: a path or node id"
+	@echo "make lint                yamllint + ansible-lint (production profile)"
+	@echo "make sanity              ansible-test sanity (scripts/sanity.sh)"
+	@echo "make molecule S=<name> [MOLECULE_CMD=test]  one scenario: $(SCENARIOS)"
+	@echo "make setup               host packages, dockerd, .venv, lab images (scripts/setup.sh)"
+	@echo "See docs/developing.md."

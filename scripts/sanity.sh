@@ -45,5 +45,6 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
 done | tar --null -T - -cf - | tar -C "$dest" -xf -
 cd "$dest"
 git init -q && git add -A >/dev/null
+# shellcheck disable=SC2086  # WSO2AM_SANITY_ARGS is split into arguments on purpose
 ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
   --color no ${WSO2AM_SANITY_ARGS:-}

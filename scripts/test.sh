@@ -3,7 +3,6 @@
 # every gate in order and stops at the first failure. Each step prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 T0=$(date +%s)
 step() { STEP_T=$(date +%s); printf '\n######## %s\n' "$*"; }
 done_step() { printf '######## ok (%ss)\n' "$(( $(date +%s) - STEP_T ))"; }
@@ -12,19 +11,16 @@ step "setup (host packages, dockerd, .venv, lab images)"
 bash scripts/setup.sh
 done_step
 
-# shellcheck disable=SC1091
-source .venv/bin/activate
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/.cache/collections"
+# .venv, ANSIBLE_COLLECTIONS_PATH, WSO2AM_STANDIN_PACKS (shared with make lab / make molecule).
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
-export WSO2AM_STANDIN_PACKS="$ROOT/tests/.packs"
-# The lab inventory (shared by simple_scalable) takes its packs from WSO2AM_PACK_DIR.
-export WSO2AM_PACK_DIR="$WSO2AM_STANDIN_PACKS"
-# ... and its MySQL JDBC driver from the stand-in MySQL Connector/J jar built beside the packs.
-export WSO2AM_JDBC_DRIVER_JAR="$WSO2AM_STANDIN_PACKS/mysql-connector-j-standin.jar"
+# WSO2AM_PACK_DIR and WSO2AM_JDBC_DRIVER_JAR: the lab inventory (simple_scalable) uses the stand-ins.
+wso2am_standin_env
 SCENARIOS=${WSO2AM_SCENARIOS:-$(cat tests/scenarios.txt)}
 
 step "stand-in packs (test fixture)"
-for v in 4.5.0 4.6.0 4.7.0; do python tests/standin/build_packs.py --version "$v" --out "$WSO2AM_STANDIN_PACKS"; done
+wso2am_build_standins  # 4.5.0 4.6.0 4.7.0 (scripts/env.sh)
 done_step
 
 step "yamllint"

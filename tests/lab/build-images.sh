@@ -2,6 +2,7 @@
 # Builds the lab's base images from Debian's packages (debootstrap + docker import),
 # because no container registry can be reached. An image is rebuilt only when its
 # recipe (this file) changes: the recipe's hash is stored as an image label.
+#   build-images.sh [SUITE...]   SUITE: bookworm, trixie (default: both, or WSO2AM_LAB_IMAGES)
 set -euo pipefail
 cd "$(dirname "$0")"
 MIRROR=${WSO2AM_LAB_MIRROR:-http://deb.debian.org/debian}
@@ -39,5 +40,12 @@ build() {
   echo "==> built $tag"
 }
 
-build bookworm openjdk-17-jre-headless
-build trixie openjdk-21-jre-headless
+suites=("$@")
+[ "${#suites[@]}" -gt 0 ] || read -ra suites <<< "${WSO2AM_LAB_IMAGES:-bookworm trixie}"
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    bookworm) build bookworm openjdk-17-jre-headless ;;
+    trixie) build trixie openjdk-21-jre-headless ;;
+    *) echo "unknown lab image '$suite' (known: bookworm trixie)" >&2; exit 2 ;;
+  esac
+done

@@ -11,9 +11,11 @@ goes first on ``sys.path``; ``ansible_collections`` and ``ansible_collections.ws
 stay namespace packages, so collections installed elsewhere remain importable.
 
 Nothing else is changed: no Ansible collection loader is installed, no fixture
-is autouse. The session fixture ``wso2am_collections_path`` gives the directory
-that holds ``ansible_collections`` (for ``ANSIBLE_COLLECTIONS_PATH`` in tests
-that start Ansible).
+is autouse. The directory that holds ``ansible_collections`` is ``COLLECTIONS_PATH``,
+the session fixture ``wso2am_collections_path``, and the environment variable
+``WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH`` (set here, seen by child processes):
+tests that start Ansible pass it as ``ANSIBLE_COLLECTIONS_PATH``, so they find
+this checkout from a clean clone, with no ``scripts/setup.sh`` run.
 """
 
 from __future__ import annotations
@@ -49,12 +51,13 @@ def _collections_path():
     os.makedirs(namespace_dir)
     os.symlink(_REPO_ROOT, os.path.join(namespace_dir, _NAME), target_is_directory=True)
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    # Child processes (xdist workers, ansible runs) reuse the same tree.
-    os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"] = root
     return root
 
 
 COLLECTIONS_PATH = _collections_path()
+# Child processes (xdist workers, ansible runs) reuse the same tree; tests that start Ansible
+# read it from here.
+os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"] = COLLECTIONS_PATH
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 importlib.invalidate_caches()

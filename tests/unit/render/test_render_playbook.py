@@ -42,7 +42,7 @@ def _render(tmp_path, groups, extra_vars=None, host_vars=None):
     variables = dict(SECRETS, wso2am_render_dir=str(out), **(extra_vars or {}))
     vars_file = tmp_path / "vars.yml"
     vars_file.write_text(yaml.safe_dump(variables))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"], ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inv),
          str(ROOT / "playbooks" / "render.yml"), "-e", "@%s" % vars_file],
@@ -211,7 +211,7 @@ def test_example_inventories_render(tmp_path, inventory, hosts):
     vault["vault_wso2am_encryption_key"] = "0123456789abcdef" * 4
     vars_file = tmp_path / "vault.yml"
     vars_file.write_text(yaml.safe_dump(dict(vault, wso2am_render_dir=str(out))))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"], ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(ROOT / "inventories" / inventory),
          str(ROOT / "playbooks" / "render.yml"), "-e", "@%s" % vars_file],
