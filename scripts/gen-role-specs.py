@@ -2,12 +2,12 @@
 """Write the generated part of every role's meta/argument_specs.yml, and docs/variables.md.
 
 The collection's shared variables are written by hand in ONE place, the `main` entry point of
-roles/common/meta/argument_specs.yml: the settings of roles/common/defaults/main.yml, the host
+roles/_common/meta/argument_specs.yml: the settings of roles/_common/defaults/main.yml, the host
 variables the topology filter reads from the inventory (wso2am_hostname, the offsets...) and the
 internal wso2am_component. The variables of playbooks/site.yml are written by hand below
 (PLAYBOOK_OPTIONS). From them this script writes:
 
-  roles/common/meta/argument_specs.yml    the entry points preflight, render and status
+  roles/_common/meta/argument_specs.yml    the entry points preflight, render and status
   roles/<component>/meta/argument_specs.yml
                                           the options of the control_plane, gateway,
                                           traffic_manager and key_manager roles: every shared
@@ -19,7 +19,7 @@ internal wso2am_component. The variables of playbooks/site.yml are written by ha
 
 A spec file keeps everything above its MARKER line (hand-written: descriptions of the role,
 and the database role's own options); everything below it is rewritten. A default comes from
-the role's own defaults/main.yml, else from roles/common/defaults/main.yml for the roles that
+the role's own defaults/main.yml, else from roles/_common/defaults/main.yml for the roles that
 include common; a host or playbook variable has none.
 
 Usage: python scripts/gen-role-specs.py            rewrite the files that are out of date
@@ -39,7 +39,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ROLES = ROOT / "roles"
 DOC = ROOT / "docs" / "variables.md"
-SOURCE_ROLE = "common"
+SOURCE_ROLE = "_common"
 COMPONENT_ROLES = ("control_plane", "gateway", "traffic_manager", "key_manager")
 DATABASE_ROLE = "database"
 PUBLIC_ROLES = COMPONENT_ROLES + (DATABASE_ROLE,)
@@ -151,12 +151,12 @@ def _head(role):
 
 
 def source_options():
-    """The hand-written shared options: roles/common's `main` entry point."""
+    """The hand-written shared options: roles/_common's `main` entry point."""
     return copy.deepcopy(_parse(_head(SOURCE_ROLE))["argument_specs"]["main"]["options"])
 
 
 def classify(name):
-    """'playbook', 'internal', 'shared' (a setting of roles/common/defaults) or 'host'."""
+    """'playbook', 'internal', 'shared' (a setting of roles/_common/defaults) or 'host'."""
     if name in PLAYBOOK_OPTIONS:
         return "playbook"
     if name in INTERNAL:
@@ -331,7 +331,7 @@ def variables_doc():
         "Every variable each public role reads, with its type, default and meaning: the same text as",
         "`ansible-doc -t role wso2am.distributed.<role>`. It is generated from the roles' argument specs",
         "by `python scripts/gen-role-specs.py`; the shared settings and host variables are written once, in the",
-        "`main` entry point of `roles/common/meta/argument_specs.yml`, and the playbook variables in the script.",
+        "`main` entry point of `roles/_common/meta/argument_specs.yml`, and the playbook variables in the script.",
         "",
         "Where each kind is set:",
         "",
@@ -352,7 +352,7 @@ def variables_doc():
         lines += _table(entry.get("options") or {}) + [""]
     common = specs[SOURCE_ROLE]
     lines += [
-        "## wso2am.distributed.common (internal)",
+        "## wso2am.distributed._common (internal)",
         "",
         "Applied by the component roles and by the task files of the playbooks, never on its own. Its entry points",
         "take the variables of the tables above:",

@@ -41,6 +41,12 @@ START_SCRIPTS = {
     "traffic_manager": "traffic-manager.sh",
 }
 
+# Health: every node answers GET /services/Version on its HTTP port with "WSO2 API Manager-<v>"
+# once up; a gateway is ready only when its startup health check answers 200, after every API
+# is deployed (helm-apim's liveness and readiness probes).
+HEALTH_PATH = "/services/Version"
+READINESS_PATHS = {"gateway": "/api/am/gateway/v2/server-startup-healthcheck"}
+
 # [server] server_role: every 4.5-4.7 component pack ships "default", and its
 # resources/conf/infer.json maps no other value (pa v4.5.0, v4.6.0, v4.7.0, each pack).
 # helm 4.5.x-4.7.x write gateway-worker / traffic-manager on GW / TM; the packs win.
@@ -271,6 +277,8 @@ def facts_for(version):
         "java_max": facts["java"][1],
         "packs": dict(PACKS),
         "start_scripts": dict(START_SCRIPTS),
+        "health_path": HEALTH_PATH,
+        "readiness_paths": dict(READINESS_PATHS),
         "encryption_key": facts["encryption_key"],
         "mysql_collations": list(facts["mysql_collations"]),
         "db_ports": {name: spec["port"] for name, spec in DB_TYPES.items()},

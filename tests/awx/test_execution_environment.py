@@ -97,7 +97,7 @@ def test_ansible_builder_create_works_offline(tmp_path: Path):
     copy = build / "wso2am.distributed"
     for part in ("galaxy.yml", "README.md", "meta/runtime.yml", "meta/execution-environment.yml",
                  "requirements.txt", "bindep.txt", "playbooks/site.yml", "plugins/filter/tier_hosts.py",
-                 "roles/common/tasks/main.yml", "roles/database/meta/argument_specs.yml"):
+                 "roles/_common/tasks/main.yml", "roles/database/meta/argument_specs.yml"):
         assert (copy / part).is_file(), part
     # The entry of requirements.yml, with /build (the context's _build in the image) mapped here.
     entry = next(c for c in yaml.safe_load((build / "requirements.yml").read_text())["collections"] if c.get("type") == "dir")

@@ -17,7 +17,7 @@ from awxlib import AWX_DIR, PROJECT_SKELETON, REPO, run, tool
 DATA = yaml.safe_load((AWX_DIR / "job_templates.yml").read_text())
 TEMPLATES = {jt["name"]: jt for jt in DATA["wso2am_awx_job_templates"]}
 QUESTION_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
-COMMON_DEFAULTS = yaml.safe_load((REPO / "roles" / "common" / "defaults" / "main.yml").read_text())
+COMMON_DEFAULTS = yaml.safe_load((REPO / "roles" / "_common" / "defaults" / "main.yml").read_text())
 SITE = (REPO / "playbooks" / "site.yml").read_text()
 
 

@@ -17,7 +17,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from awxlib import PROJECT_SKELETON, REPO, describe, job_events, job_stdout, private_data_dir, run_job, vault_encrypt
 
-ROLES = ["common", "control_plane", "gateway", "traffic_manager", "key_manager", "database"]
+ROLES = ["_common", "control_plane", "gateway", "traffic_manager", "key_manager", "database"]
 GROUPS = {
     "database": ["lab-db"],
     "control_plane": ["lab-cp1"],

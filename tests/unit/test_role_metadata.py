@@ -4,7 +4,7 @@ Which defaults a role's spec must show:
 
 - its own defaults/main.yml;
 - for a role that includes the internal role common (the component roles), also
-  roles/common/defaults/main.yml: common runs inside it, so those settings apply with common's
+  roles/_common/defaults/main.yml: common runs inside it, so those settings apply with common's
   defaults;
 - nothing else. Host variables (read by the topology from the inventory) and playbook variables
   (wso2am_serial, wso2am_limit_to) have no entry in any defaults/main.yml: their options carry no
@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if p.is_dir()) if (ROOT / "roles").is_dir() else []
 TEMPLATES = sorted((ROOT / "roles").glob("*/templates/**/*.j2"))
-COMMON = ROOT / "roles" / "common"
+COMMON = ROOT / "roles" / "_common"
 INCLUDE_ACTIONS = {
     "include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role",
 }
@@ -40,11 +40,11 @@ def _entry_points(role):
 
 
 def _includes_common(role):
-    """True when the role's tasks/main.yml includes or imports wso2am.distributed.common."""
+    """True when the role's tasks/main.yml includes or imports wso2am.distributed._common."""
     tasks = role / "tasks" / "main.yml"
     for task in (_load(tasks) if tasks.is_file() else None) or []:
         for action in INCLUDE_ACTIONS.intersection(task):
-            if (task[action] or {}).get("name") == "wso2am.distributed.common":
+            if (task[action] or {}).get("name") == "wso2am.distributed._common":
                 return True
     return False
 
@@ -62,7 +62,7 @@ def _text(description):
 
 def test_every_component_role_exists():
     names = {role.name for role in ROLES}
-    assert {"control_plane", "gateway", "traffic_manager", "database", "common"} <= names
+    assert {"control_plane", "gateway", "traffic_manager", "database", "_common"} <= names
 
 
 def test_component_roles_include_common():
@@ -81,7 +81,7 @@ def test_argument_specs_match_defaults(role):
 
     assert set(defaults) == {k for k, v in options.items() if "default" in v}, (
         "keys differ between the defaults (defaults/main.yml%s) and meta/argument_specs.yml of %s"
-        % (" and roles/common/defaults/main.yml" if _includes_common(role) else "", role.name)
+        % (" and roles/_common/defaults/main.yml" if _includes_common(role) else "", role.name)
     )
     for key in _defaults(role):
         assert options[key].get("description"), "%s: %s has no description" % (role.name, key)
@@ -114,7 +114,7 @@ def test_repeated_shared_settings_keep_common_defaults():
             continue
         for key, value in _defaults(role).items():
             if key in common:
-                assert value == common[key], "%s: default of %s differs from roles/common/defaults/main.yml" % (role.name, key)
+                assert value == common[key], "%s: default of %s differs from roles/_common/defaults/main.yml" % (role.name, key)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))

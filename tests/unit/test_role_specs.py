@@ -5,7 +5,7 @@
 
 - the generated part of every meta/argument_specs.yml, and docs/variables.md, are what
   scripts/gen-role-specs.py writes from the one hand-written source (the `main` entry point of
-  roles/common/meta/argument_specs.yml);
+  roles/_common/meta/argument_specs.yml);
 - every variable a role reads (its task files and those of common, the host variables the
   topology reads, the variables of its play in playbooks/site.yml) is in its spec;
 - a description says more than the option's name; secrets are no_log; wso2am_db_type has its
@@ -31,7 +31,7 @@ MARKUP = re.compile(r"\b(?:RV|[CIBOVEMPU])\(([^)]*)\)")
 SECRET = re.compile(r"password|_secret$|_token$|_key$")
 # wso2am_* words in the task files that are not variables the role reads.
 NOT_READ = {
-    "common": {
+    "_common": {
         "wso2am_install": "a tag",
         "wso2am_configure": "a tag",
         "wso2am_run": "a tag",
@@ -80,7 +80,7 @@ def _all_options():
 
 # --- generated files ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", ("common",) + GEN.PUBLIC_ROLES)
+@pytest.mark.parametrize("role", ("_common",) + GEN.PUBLIC_ROLES)
 def test_role_spec_is_what_the_generator_writes(role):
     path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
     assert path.read_text(encoding="utf-8") == GEN.spec_text(role), "%s is out of date; %s" % (path.relative_to(ROOT), RUN)
@@ -97,18 +97,18 @@ def test_generator_check_passes():
 
 def test_a_source_edit_reaches_every_generated_file(tmp_path, monkeypatch):
     """The up-to-date tests are real: a changed source description changes every output."""
-    for role in ("common",) + GEN.PUBLIC_ROLES:
+    for role in ("_common",) + GEN.PUBLIC_ROLES:
         for sub in ("meta", "defaults"):
             if (ROOT / "roles" / role / sub).is_dir():
                 shutil.copytree(ROOT / "roles" / role / sub, tmp_path / "roles" / role / sub)
     monkeypatch.setattr(GEN, "ROLES", tmp_path / "roles")
-    source = tmp_path / "roles" / "common" / "meta" / "argument_specs.yml"
+    source = tmp_path / "roles" / "_common" / "meta" / "argument_specs.yml"
     text = source.read_text(encoding="utf-8")
     source.write_text(text.replace("Mask passwords in the", "Hide the passwords of the", 1), encoding="utf-8")
     for role in ("control_plane", "gateway", "traffic_manager", "key_manager"):
         assert "Hide the passwords of the" in GEN.spec_text(role), role
         assert GEN.spec_text(role) != (ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text(encoding="utf-8")
-    assert "Hide the passwords of the" in GEN.spec_text("common").split(GEN.MARKER, 1)[1]
+    assert "Hide the passwords of the" in GEN.spec_text("_common").split(GEN.MARKER, 1)[1]
     assert "Hide the passwords of the" in GEN.variables_doc()
 
 
@@ -161,7 +161,7 @@ def test_host_variables_are_found():
 
 @pytest.mark.parametrize("role", ("control_plane", "gateway", "traffic_manager", "key_manager"))
 def test_component_role_documents_every_variable_it_reads(role):
-    read = _names(_role_files("common") + _role_files(role), NOT_READ["common"])
+    read = _names(_role_files("_common") + _role_files(role), NOT_READ["_common"])
     read -= {"wso2am_component"}  # set by the role itself
     read |= _host_variables() | _play_variables(role)
     assert {"wso2am_serial", "wso2am_limit_to"} <= read
@@ -177,21 +177,21 @@ def test_database_role_documents_every_variable_it_reads():
 
 
 def test_common_entry_points_match_the_task_files_the_playbooks_use():
-    entries = _entries("common")
+    entries = _entries("_common")
     used = set()
     for playbook in sorted((ROOT / "playbooks").glob("*.yml")):
         for play in _load(playbook):
             for task in play.get("tasks") or []:
                 include = task.get("ansible.builtin.include_role") or {}
-                if include.get("name") == "wso2am.distributed.common" and include.get("tasks_from"):
+                if include.get("name") == "wso2am.distributed._common" and include.get("tasks_from"):
                     used.add(Path(include["tasks_from"]).stem)
     assert used == {"preflight", "render", "status"}
     for entry in used:
-        assert entry in entries, "roles/common has no entry point %s" % entry
-        assert (ROOT / "roles" / "common" / "tasks" / ("%s.yml" % entry)).is_file()
+        assert entry in entries, "roles/_common has no entry point %s" % entry
+        assert (ROOT / "roles" / "_common" / "tasks" / ("%s.yml" % entry)).is_file()
         assert "wso2am_component" not in entries[entry]["options"], entry
     assert entries["main"]["options"]["wso2am_component"]["required"] is True
-    preflight = (ROOT / "roles" / "common" / "tasks" / "preflight.yml").read_text(encoding="utf-8")
+    preflight = (ROOT / "roles" / "_common" / "tasks" / "preflight.yml").read_text(encoding="utf-8")
     assert "argument_specs.preflight.options" in preflight
 
 
