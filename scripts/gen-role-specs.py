@@ -76,13 +76,24 @@ PLAYBOOK_VARIABLES[DATABASE_ROLE] = ("wso2am_limit_to",)
 
 # Entry points of the internal role, one per task file the playbooks run (tasks_from).
 COMMON_ENTRY_POINTS = {
-    "preflight": {
-        "short_description": "Checks every host before anything changes (playbooks/site.yml, first play)",
+    "validate": {
+        "short_description": "Validates the whole inventory on the controller, before any host is contacted",
         "description": [
-            "Task file C(preflight.yml), run on every host of the inventory by the first play of "
-            "C(playbooks/site.yml); it only reads. It checks the settings against this entry point, the "
-            "inventory's tiers, the packs, the JDBC driver, the passwords, the keystores, the encryption key "
-            "and the JDK, and computes every node's configuration, which refuses any break of WSO2's rules.",
+            "Task file C(validate.yml), run once by the first play of C(playbooks/site.yml) and "
+            "C(playbooks/render.yml); it connects to no host. It checks every C(wso2am_*) variable of every host "
+            "against these options (unknown names, types as YAML produced them, choices), host names and URLs, "
+            "passwords, heap sizes, paths, the deployment.toml extras, the topology's rules and every node's "
+            "configuration, and (site.yml) the files the inventory names on the controller; it stops with every "
+            "problem at once.",
+        ],
+        "options": "shared and host",
+    },
+    "preflight": {
+        "short_description": "Checks what needs the node itself, before anything changes (playbooks/site.yml)",
+        "description": [
+            "Task file C(preflight.yml), run on every host by the second play of C(playbooks/site.yml), after "
+            "the inventory was validated on the controller; it only reads. It checks the JDK and that a 4.7 "
+            "node's encryption key is the one it started with, and computes the database clients.",
         ],
         "options": "shared and host",
     },

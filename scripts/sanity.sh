@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ansible-test sanity needs the collection at .../ansible_collections/wso2am/distributed:
 # copy the tracked (and untracked, not ignored) files there and run it. It checks what the
-# collection ships plus its unit tests; the lab, the stand-in fixtures, molecule and the
-# scripts (all in build_ignore) are left out.
+# collection ships plus its Python tests (tests/unit, tests/playbook, tests/awx); the lab, the
+# stand-in packs and their own tests (tests/standin), molecule and the scripts (all in
+# build_ignore) are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +41,7 @@ dest=.cache/sanity/ansible_collections/wso2am/distributed
 rm -rf .cache/sanity
 mkdir -p "$dest"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  case "$f" in tests/standin/*|tests/unit/standin/*|tests/lab/*|molecule/*|scripts/*|.ci/*|.config/*) continue ;; esac
+  case "$f" in tests/standin/*|tests/lab/*|molecule/*|scripts/*|.ci/*|.config/*) continue ;; esac
   [ -e "$f" ] && printf '%s\0' "$f"
 done | tar --null -T - -cf - | tar -C "$dest" -xf -
 cd "$dest"

@@ -31,8 +31,8 @@ step "ansible-lint (profile: production)"
 ansible-lint
 done_step
 
-step "unit tests (filters, stand-in refusal rules, argument specs, templates)"
-python -m pytest tests/unit -q -p no:cacheprovider
+step "unit tests, playbook render tests, stand-in tests (tests/unit, tests/playbook, tests/standin/tests)"
+python -m pytest tests/unit tests/playbook tests/standin/tests -q -p no:cacheprovider
 done_step
 
 step "AWX path (EE definition, job templates, string survey answers, ansible-runner on a lab)"

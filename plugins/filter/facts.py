@@ -29,7 +29,8 @@ RETURN = r"""
 _value:
   description:
     - C(version), C(minor), C(java_min) and C(java_max) (the JDK range the start scripts accept), C(packs) and
-      C(start_scripts) per component, C(health_path) and C(readiness_paths) (per component that has one), C(encryption_key) (whether C([encryption] key) is required),
+      C(start_scripts) per component, C(health_path), C(readiness_paths) (per component that has
+      one), C(encryption_key) (whether C([encryption] key) is required),
       C(keystore) and C(truststore) (the packs' store file names, types and public default passwords),
       C(mysql_collations) (the case-sensitive collations the version's docs accept), C(db_ports) and
       C(db_drivers) per database type, C(mysql_connector_url) (the default MySQL Connector/J on Maven Central)

@@ -182,17 +182,17 @@ def test_common_entry_points_match_the_task_files_the_playbooks_use():
     for playbook in sorted((ROOT / "playbooks").glob("*.yml")):
         for play in _load(playbook):
             for task in play.get("tasks") or []:
-                include = task.get("ansible.builtin.include_role") or {}
+                include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
                 if include.get("name") == "wso2am.distributed._common" and include.get("tasks_from"):
                     used.add(Path(include["tasks_from"]).stem)
-    assert used == {"preflight", "render", "status"}
+    assert used == {"validate", "preflight", "render", "status"}
     for entry in used:
         assert entry in entries, "roles/_common has no entry point %s" % entry
         assert (ROOT / "roles" / "_common" / "tasks" / ("%s.yml" % entry)).is_file()
         assert "wso2am_component" not in entries[entry]["options"], entry
     assert entries["main"]["options"]["wso2am_component"]["required"] is True
-    preflight = (ROOT / "roles" / "_common" / "tasks" / "preflight.yml").read_text(encoding="utf-8")
-    assert "argument_specs.preflight.options" in preflight
+    validate = (ROOT / "roles" / "_common" / "tasks" / "validate.yml").read_text(encoding="utf-8")
+    assert "argument_specs.main.options" in validate
 
 
 # --- descriptions, secrets, choices -----------------------------------------------------------

@@ -1,8 +1,17 @@
-"""Helpers shared by the database scenario's tests."""
+"""Helpers shared by the database scenario's tests; the helpers of every scenario come from
+molecule/_shared/testinfra_helpers.py, put on sys.path here."""
 
 import shlex
+import sys
+from pathlib import Path
 
 import pytest
+
+SHARED = str(Path(__file__).resolve().parents[2] / "_shared")
+if SHARED not in sys.path:
+    sys.path.insert(0, SHARED)
+
+from testinfra_helpers import inventory_values  # noqa: E402  (needs SHARED on sys.path)
 
 VERSION = "4.5.0"
 SCRIPTS = "/var/lib/wso2am-db/%s/wso2am-acp-%s" % (VERSION, VERSION)
@@ -29,5 +38,4 @@ def mariadb(host, user=None, password=None, server=None, database=None, query="S
 
 @pytest.fixture(scope="module")
 def passwords(host):
-    variables = host.ansible.get_variables()
-    return {key: variables[spec[3]] for key, spec in DATABASES.items()}
+    return inventory_values(host, {key: spec[3] for key, spec in DATABASES.items()})

@@ -1,12 +1,13 @@
 """Verify the KM-separated HA deployment (testinfra over SSH with sudo) on every node."""
 
-import json
 import os
 import re
-import shlex
 import subprocess
 
 import pytest
+
+from testinfra_helpers import (carbon_log, deployment_toml, main_pid_user, node_name, only, postgresql_login,
+                               scenario_vars, service_unit, services_version)
 
 CPS, KM, TMS, GWS, DB = ["kh-cp1", "kh-cp2"], "kh-km1", ["kh-tm1", "kh-tm2"], ["kh-gw1", "kh-gw2"], "kh-pg"
 VERSION = "4.7.0"
@@ -20,35 +21,6 @@ PORTS = {
 APP = tuple(PORTS)
 
 
-def _component(host):
-    groups = host.ansible.get_variables()["group_names"]
-    return next(g for g in ("control_plane", "key_manager", "traffic_manager", "gateway", "database") if g in groups)
-
-
-def _only(host, *components):
-    component = _component(host)
-    if component not in components:
-        pytest.skip("not a %s node" % "/".join(components))
-    return component
-
-
-def _name(host):
-    return host.ansible.get_variables()["inventory_hostname"]
-
-
-_TOML_CACHE = {}
-
-
-def _toml(host, component):
-    """The node's deployment.toml, parsed on the node (read once per node: SSH round trips are slow)."""
-    key = (_name(host), component)
-    if key not in _TOML_CACHE:
-        path = "/opt/wso2/%s/repository/conf/deployment.toml" % component
-        script = "import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))"
-        _TOML_CACHE[key] = json.loads(host.check_output("python3 -c %s %s" % (shlex.quote(script), path)))
-    return _TOML_CACHE[key]
-
-
 def test_connection_is_ssh_as_a_sudo_user(host):
     variables = host.ansible.get_variables()
     assert variables["ansible_connection"] == "ssh" and variables["ansible_user"] == "deploy"
@@ -59,11 +31,10 @@ def test_connection_is_ssh_as_a_sudo_user(host):
 
 
 def test_service_runs_as_wso2carbon_and_files_belong_to_it(host):
-    component = _only(host, *APP)
-    unit = "wso2am-%s" % component.replace("_", "-")
+    component = only(host, *APP)
+    unit = service_unit(component)
     assert host.service(unit).is_running and host.service(unit).is_enabled
-    pid = host.check_output("systemctl show -p MainPID --value %s" % unit)
-    assert host.check_output("ps -o user= -p %s" % pid) == "wso2carbon"
+    assert main_pid_user(host, unit) == "wso2carbon"
     conf = host.file("/opt/wso2/%s/repository/conf/deployment.toml" % component)
     assert conf.user == "wso2carbon" and conf.mode == 0o600
     home = host.file("/opt/wso2/%s" % component)
@@ -71,14 +42,14 @@ def test_service_runs_as_wso2carbon_and_files_belong_to_it(host):
 
 
 def test_ports_listen_and_health(host):
-    component = _only(host, *APP)
+    component = only(host, *APP)
     for port in PORTS[component]:
         assert host.socket("tcp://0.0.0.0:%d" % port).is_listening, port
-    assert "WSO2 API Manager-%s" % VERSION in host.check_output("curl -sf http://127.0.0.1:9763/services/Version")
+    assert "WSO2 API Manager-%s" % VERSION in services_version(host)
 
 
 def test_key_manager_ran_profile_setup_once_and_uses_its_script(host):
-    _only(host, "key_manager")
+    only(host, "key_manager")
     assert host.file("/opt/wso2/key_manager/.wso2am-profile-key-manager").exists
     assert host.file("/opt/wso2/key_manager/repository/conf/deployment.toml.backup").exists
     unit = host.file("/etc/systemd/system/wso2am-key-manager.service").content_string
@@ -86,8 +57,8 @@ def test_key_manager_ran_profile_setup_once_and_uses_its_script(host):
 
 
 def test_every_tier_points_at_the_key_manager(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
-    conf = _toml(host, component)
+    component = only(host, "control_plane", "traffic_manager", "gateway")
+    conf = deployment_toml(host, component)
     if component == "traffic_manager":
         # The 4.5-4.7 traffic manager samples carry no [apim.key_manager].
         assert "key_manager" not in conf["apim"]
@@ -97,30 +68,30 @@ def test_every_tier_points_at_the_key_manager(host):
 
 
 def test_every_node_runs_the_packs_server_role_and_the_same_encryption_key(host):
-    component = _only(host, *APP)
-    conf = _toml(host, component)
+    component = only(host, *APP)
+    conf = deployment_toml(host, component)
     assert conf["server"]["server_role"] == "default"
-    assert conf["encryption"]["key"] == _scenario_vars()["wso2am_encryption_key"]
+    assert conf["encryption"]["key"] == scenario_vars()["wso2am_encryption_key"]
     fingerprint = host.file("/opt/wso2/.encryption-key.sha256")
     assert fingerprint.user == "root" and fingerprint.mode == 0o644
     import hashlib
-    expected = hashlib.sha256(_scenario_vars()["wso2am_encryption_key"].encode()).hexdigest()
+    expected = hashlib.sha256(scenario_vars()["wso2am_encryption_key"].encode()).hexdigest()
     assert fingerprint.content_string.strip() == expected
-    assert _scenario_vars()["wso2am_encryption_key"] not in fingerprint.content_string
+    assert scenario_vars()["wso2am_encryption_key"] not in fingerprint.content_string
     # The stand-in, like a 4.7 node, would have appended a random key of its own had none been given.
-    log = host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
+    log = carbon_log(host, component)
     assert "random encryption key" not in log
 
 
 def test_jwt_token_type_on_control_plane_and_key_manager(host):
-    component = _only(host, "control_plane", "key_manager")
-    token_types = _toml(host, component)["oauth"]["extensions"]["token_types"]
+    component = only(host, "control_plane", "key_manager")
+    token_types = deployment_toml(host, component)["oauth"]["extensions"]["token_types"]
     assert [t["name"] for t in token_types] == ["JWT"]
 
 
 def test_key_manager_points_at_the_control_plane(host):
-    _only(host, "key_manager")
-    conf = _toml(host, "key_manager")
+    only(host, "key_manager")
+    conf = deployment_toml(host, "key_manager")
     assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CPS[0]
     assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % cp for cp in CPS]
     listener = conf["event_listener"][0]
@@ -130,13 +101,13 @@ def test_key_manager_points_at_the_control_plane(host):
 
 
 def test_control_planes_publish_to_each_other(host):
-    _only(host, "control_plane")
-    me = _name(host)
+    only(host, "control_plane")
+    me = node_name(host)
     other = [cp for cp in CPS if cp != me]
-    hub = _toml(host, "control_plane")["apim"]["event_hub"]
+    hub = deployment_toml(host, "control_plane")["apim"]["event_hub"]
     assert hub["event_duplicate_url"] == ["tcp://%s:5672" % cp for cp in other]
     assert [g["urls"] for g in hub["publish"]["url_group"]] == [["tcp://%s:9611" % cp] for cp in CPS]
-    conf = _toml(host, "control_plane")
+    conf = deployment_toml(host, "control_plane")
     assert conf["apim"]["cache_invalidation"]["enabled"] is True
     # The control plane keeps its own token revocation listener with a separated key manager.
     listener = conf["event_listener"][0]
@@ -147,25 +118,25 @@ def test_control_planes_publish_to_each_other(host):
 
 
 def test_traffic_managers_duplicate_to_each_other(host):
-    _only(host, "traffic_manager")
-    me = _name(host)
-    conf = _toml(host, "traffic_manager")
+    only(host, "traffic_manager")
+    me = node_name(host)
+    conf = deployment_toml(host, "traffic_manager")
     assert conf["apim"]["throttling"]["event_duplicate_url"] == ["tcp://%s:5672" % tm for tm in TMS if tm != me]
     assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % cp for cp in CPS]
 
 
 def test_gateways_have_one_url_group_per_traffic_manager_and_no_apim_db(host):
-    _only(host, "gateway")
-    conf = _toml(host, "gateway")
+    only(host, "gateway")
+    conf = deployment_toml(host, "gateway")
     groups = conf["apim"]["throttling"]["url_group"]
     assert [g["traffic_manager_urls"] for g in groups] == [["tcp://%s:9611" % tm] for tm in TMS]
-    assert conf["apim"]["gateway_notification"]["gateway_id"] == _name(host)
+    assert conf["apim"]["gateway_notification"]["gateway_id"] == node_name(host)
     assert "apim_db" not in conf["database"] and conf["database"]["shared_db"]["type"] == "h2"
 
 
 def test_standins_reached_every_upstream(host):
-    component = _only(host, *APP)
-    log = host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
+    component = only(host, *APP)
+    log = carbon_log(host, component)
     upstreams = re.findall(r"UPSTREAM (\S+) (\S+) (?:reachable|unreachable)", log)
     assert upstreams, log[-2000:]
     for name, address in set(upstreams):
@@ -173,14 +144,14 @@ def test_standins_reached_every_upstream(host):
     expected = {
         "gateway": "key_manager %s:9443" % KM,
         "traffic_manager": "event_hub %s:9443" % CPS[0],
-        "control_plane": "event_duplicate %s:5672" % [cp for cp in CPS if cp != _name(host)][0],
+        "control_plane": "event_duplicate %s:5672" % [cp for cp in CPS if cp != node_name(host)][0],
         "key_manager": "notification_endpoint %s:9443" % CPS[0],
     }[component]
     assert "UPSTREAM %s reachable" % expected in log
 
 
 def test_check_mode_on_the_converged_deployment_changes_nothing(host):
-    if _name(host) != CPS[0]:
+    if node_name(host) != CPS[0]:
         pytest.skip("runs once, from the controller")
     root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
@@ -198,7 +169,7 @@ def test_check_mode_on_the_converged_deployment_changes_nothing(host):
 
 
 def test_a_changed_encryption_key_fails_preflight_and_changes_nothing(host):
-    if _name(host) != CPS[0]:
+    if node_name(host) != CPS[0]:
         pytest.skip("runs once, from the controller")
     root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     before = host.file("/opt/wso2/control_plane/repository/conf/deployment.toml").mtime
@@ -216,45 +187,25 @@ def test_a_changed_encryption_key_fails_preflight_and_changes_nothing(host):
     assert recap and all(changed == "0" for _name_, changed in recap), recap
     assert "Preflight" in proc.stdout and "PLAY [API Control Plane]" not in proc.stdout
     assert host.file("/opt/wso2/control_plane/repository/conf/deployment.toml").mtime == before
-    assert other_key not in proc.stdout and _scenario_vars()["wso2am_encryption_key"] not in proc.stdout
-
-
-def _scenario_vars():
-    import yaml
-
-    path = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml")
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["provisioner"]["inventory"]["group_vars"]["all"]
-
-
-def _pg_login(host, user, password, database):
-    script = (
-        "import psycopg2\n"
-        "try:\n"
-        "    psycopg2.connect(host=%r, user=%r, password=%r, dbname=%r, connect_timeout=5).close()\n"
-        "    print('ok')\n"
-        "except psycopg2.Error as err:\n"
-        "    print('refused', str(err).strip().splitlines()[0])\n"
-    ) % (DB, user, password, database)
-    return host.check_output("python3 -c %s" % shlex.quote(script))
+    assert other_key not in proc.stdout and scenario_vars()["wso2am_encryption_key"] not in proc.stdout
 
 
 def test_postgresql_users_only_from_the_hosts_that_need_them(host):
-    component = _only(host, *APP)
-    lab = _scenario_vars()
-    apim = _pg_login(host, "apimadmin", lab["wso2am_db_apim_password"], "apim_db")
-    shared = _pg_login(host, "sharedadmin", lab["wso2am_db_shared_password"], "shared_db")
+    component = only(host, *APP)
+    lab = scenario_vars()
+    apim = postgresql_login(host, DB, "apimadmin", lab["wso2am_db_apim_password"], "apim_db")
+    shared = postgresql_login(host, DB, "sharedadmin", lab["wso2am_db_shared_password"], "shared_db")
     if component == "gateway":
         # §2: gateways use neither database here (no multi-tenancy): pg_hba refuses them.
         assert apim.startswith("refused") and shared.startswith("refused"), (apim, shared)
     else:
         assert (apim, shared) == ("ok", "ok")
-    assert _pg_login(host, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")
+    assert postgresql_login(host, DB, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")
 
 
 def test_postgresql_datasources_use_postgre_type_and_debian_driver(host):
-    component = _only(host, "control_plane", "key_manager", "traffic_manager")
-    ds = _toml(host, component)["database"]["apim_db"]
+    component = only(host, "control_plane", "key_manager", "traffic_manager")
+    ds = deployment_toml(host, component)["database"]["apim_db"]
     assert ds["type"] == "postgre" and ds["driver"] == "org.postgresql.Driver"
     assert ds["url"] == "jdbc:postgresql://%s:5432/apim_db" % DB
     assert host.file("/opt/wso2/%s/repository/components/lib/postgresql.jar" % component).exists

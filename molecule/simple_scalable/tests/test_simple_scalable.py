@@ -1,15 +1,11 @@
 """Verify the Simple Scalable Deployment on every node of the scenario (testinfra)."""
 
-import json
-import os
 import re
-import shlex
 
-import pytest
-import yaml
+from testinfra_helpers import (carbon_log, deployment_toml, lab_vars, main_pid_user, mysql_login, only,
+                               service_unit, services_version)
 
 CP, TM, GWS, DB = "ss-cp1", "ss-tm1", ["ss-gw1", "ss-gw2"], "ss-db"
-LAB_VARS = "inventories/lab/group_vars/all/main.yml"
 PORTS = {
     "control_plane": [9443, 9763, 5672, 9611, 9711],
     "traffic_manager": [9443, 9763, 5672, 9611, 9711],
@@ -17,64 +13,31 @@ PORTS = {
 }
 
 
-def _lab_vars():
-    with open(os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], LAB_VARS), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def _component(host):
-    groups = host.ansible.get_variables()["group_names"]
-    for name in ("control_plane", "traffic_manager", "gateway", "database"):
-        if name in groups:
-            return name
-    raise AssertionError(groups)
-
-
-def _only(host, *components):
-    component = _component(host)
-    if component not in components:
-        pytest.skip("not a %s node" % "/".join(components))
-    return component
-
-
-def _toml(host, component):
-    path = "/opt/wso2/%s/repository/conf/deployment.toml" % component
-    out = host.check_output(
-        "python3 -c 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], \"rb\"))))' %s" % path
-    )
-    return json.loads(out)
-
-
-def _log(host, component):
-    return host.file("/opt/wso2/%s/repository/logs/wso2carbon.log" % component).content_string
-
-
 def test_service_active_enabled_and_runs_as_wso2carbon(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
-    unit = "wso2am-%s" % component.replace("_", "-")
+    component = only(host, "control_plane", "traffic_manager", "gateway")
+    unit = service_unit(component)
     service = host.service(unit)
     assert service.is_running and service.is_enabled
-    pid = host.check_output("systemctl show -p MainPID --value %s" % unit)
-    assert host.check_output("ps -o user= -p %s" % pid) == "wso2carbon"
+    assert main_pid_user(host, unit) == "wso2carbon"
     unit_text = host.file("/etc/systemd/system/%s.service" % unit).content_string
     assert "Type=simple" in unit_text and "Restart=on-failure" in unit_text
     assert re.search(r"^Environment=JAVA_HOME=/usr/lib/jvm/\S+$", unit_text, re.M)
 
 
 def test_ports_of_its_kind_listen(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
+    component = only(host, "control_plane", "traffic_manager", "gateway")
     for port in PORTS[component]:
         assert host.socket("tcp://0.0.0.0:%d" % port).is_listening, port
 
 
 def test_health_url_answers(host):
-    _only(host, "control_plane", "traffic_manager", "gateway")
-    body = host.check_output("curl -sf http://127.0.0.1:9763/services/Version")
+    only(host, "control_plane", "traffic_manager", "gateway")
+    body = services_version(host)
     assert "WSO2 API Manager-4.6.0" in body
 
 
 def test_deployment_toml_is_private_and_managed(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
+    component = only(host, "control_plane", "traffic_manager", "gateway")
     f = host.file("/opt/wso2/%s/repository/conf/deployment.toml" % component)
     assert f.user == "wso2carbon" and f.mode == 0o600
     assert f.content_string.startswith("#") and "Ansible managed" in "".join(f.content_string.splitlines()[:3])
@@ -82,8 +45,8 @@ def test_deployment_toml_is_private_and_managed(host):
 
 
 def test_gateway_wiring(host):
-    _only(host, "gateway")
-    conf = _toml(host, "gateway")
+    only(host, "gateway")
+    conf = deployment_toml(host, "gateway")
     apim = conf["apim"]
     assert apim["key_manager"]["service_url"] == "https://%s:9443/services/" % CP
     assert apim["event_hub"]["service_url"] == "https://%s:9443/services/" % CP
@@ -99,8 +62,8 @@ def test_gateway_wiring(host):
 
 
 def test_control_plane_wiring(host):
-    _only(host, "control_plane")
-    conf = _toml(host, "control_plane")
+    only(host, "control_plane")
+    conf = deployment_toml(host, "control_plane")
     envs = conf["apim"]["gateway"]["environment"]
     assert [e["name"] for e in envs] == ["Default"]
     assert envs[0]["https_endpoint"] == "https://%s:8243" % GWS[0]
@@ -124,8 +87,8 @@ def test_control_plane_wiring(host):
 
 
 def test_traffic_manager_wiring(host):
-    _only(host, "traffic_manager")
-    conf = _toml(host, "traffic_manager")
+    only(host, "traffic_manager")
+    conf = deployment_toml(host, "traffic_manager")
     assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CP
     assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % CP]
     assert set(conf["database"]) >= {"apim_db", "shared_db"}
@@ -133,7 +96,7 @@ def test_traffic_manager_wiring(host):
 
 
 def test_standin_reached_every_upstream(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
+    component = only(host, "control_plane", "traffic_manager", "gateway")
     expected = {
         "gateway": ["key_manager %s:9443" % CP, "event_hub %s:9443" % CP, "traffic_manager %s:9611" % TM,
                     "throttle_decision %s:5672" % TM],
@@ -141,13 +104,13 @@ def test_standin_reached_every_upstream(host):
                           "gateway_environment %s:9443" % GWS[0]],
         "traffic_manager": ["event_hub %s:9443" % CP, "database.apim_db %s:3306" % DB],
     }[component]
-    log = _log(host, component)
+    log = carbon_log(host, component)
     for upstream in expected:
         assert "UPSTREAM %s reachable" % upstream in log, upstream
 
 
 def test_database_schema_and_charset(host):
-    _only(host, "database")
+    only(host, "database")
     sql = "mysql -N -B -e \"%s\""
     for schema in ("apim_db", "shared_db"):
         found = host.check_output(sql % ("SELECT default_character_set_name, default_collation_name "
@@ -158,26 +121,14 @@ def test_database_schema_and_charset(host):
         assert int(count) >= 3, schema
 
 
-def _login(host, user, password, database):
-    script = (
-        "import pymysql\n"
-        "try:\n"
-        "    pymysql.connect(host=%r, user=%r, password=%r, database=%r, connect_timeout=5).close()\n"
-        "    print('ok')\n"
-        "except pymysql.err.MySQLError as err:\n"
-        "    print('refused', err.args[0])\n"
-    ) % (DB, user, password, database)
-    return host.run("python3 -c %s" % shlex.quote(script)).stdout.strip()
-
-
 def test_database_users_only_from_allowed_hosts(host):
-    component = _only(host, "control_plane", "traffic_manager", "gateway")
-    lab = _lab_vars()
-    apim = _login(host, "apimadmin", lab["wso2am_db_apim_password"], "apim_db")
-    shared = _login(host, "sharedadmin", lab["wso2am_db_shared_password"], "shared_db")
+    component = only(host, "control_plane", "traffic_manager", "gateway")
+    lab = lab_vars()
+    apim = mysql_login(host, DB, "apimadmin", lab["wso2am_db_apim_password"], "apim_db")
+    shared = mysql_login(host, DB, "sharedadmin", lab["wso2am_db_shared_password"], "shared_db")
     if component == "gateway":
         assert apim.startswith("refused") and shared.startswith("refused")
     else:
         assert apim == "ok" and shared == "ok"
     # A user never reaches the other user's database.
-    assert _login(host, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")
+    assert mysql_login(host, DB, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")

@@ -2,6 +2,8 @@
 
 import re
 
+from testinfra_helpers import node_name, services_version
+
 EXPECTED = {
     "smoke-bookworm": ("4.5.0", 17),
     "smoke-trixie": ("4.7.0", 21),
@@ -9,7 +11,7 @@ EXPECTED = {
 
 
 def _expected(host):
-    return EXPECTED[host.backend.get_hostname()]
+    return EXPECTED[node_name(host)]
 
 
 def test_systemd_is_pid_1_and_running(host):
@@ -26,7 +28,7 @@ def test_image_jdk_matches_the_image(host):
 
 def test_standin_answers_services_version(host):
     version, _ = _expected(host)
-    body = host.check_output("curl -sf http://127.0.0.1:9763/services/Version")
+    body = services_version(host)
     assert "WSO2 API Manager-%s" % version in body
     assert host.socket("tcp://0.0.0.0:9443").is_listening
     assert host.socket("tcp://0.0.0.0:8243").is_listening

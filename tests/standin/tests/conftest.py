@@ -1,4 +1,4 @@
-"""Fixtures for the stand-in pack tests (tests/standin/)."""
+"""Fixtures for the stand-in packs' own tests (tests/standin/tests/; the packs: tests/standin/)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-STANDIN_DIR = REPO / "tests" / "standin"
+STANDIN_DIR = HERE.parent
 SERVER_DIR = STANDIN_DIR / "pack_src" / "lib" / "standin"
 for _path in (str(SERVER_DIR), str(STANDIN_DIR), str(HERE)):
     if _path not in sys.path:

@@ -3,6 +3,10 @@
 
 """Make ``ansible_collections.wso2am.distributed`` importable in a plain pytest run.
 
+Shared by every test tree under ``tests/`` (``tests/unit``, ``tests/playbook``,
+``tests/standin/tests``, ``tests/awx``) when pytest runs from the checkout's root, as
+``make unit``, ``scripts/test.sh`` and ``python -m pytest tests/unit`` do.
+
 When the repository is checked out at ``.../ansible_collections/wso2am/distributed``
 (as ``ansible-test units`` arranges), the directory above ``ansible_collections``
 goes on ``sys.path``. Otherwise a temporary directory gets
@@ -31,7 +35,7 @@ import pytest
 
 _NAMESPACE = "wso2am"
 _NAME = "distributed"
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _collections_path():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {
     "wso2am_admin_password": "render-admin-secret",
     "wso2am_db_apim_password": "render-apim-secret",
