@@ -180,14 +180,15 @@ def test_a_changed_encryption_key_fails_preflight_and_changes_nothing(host):
         capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=900,
     )
     assert proc.returncode != 0, proc.stdout[-3000:]
-    text = " ".join(proc.stdout.split())  # Ansible may wrap long error lines
-    assert "wso2am_encryption_key is not the key this node started with" in text, proc.stdout[-3000:]
+    # Failures may go to stderr (molecule's environment); Ansible may wrap long error lines.
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert "wso2am_encryption_key is not the key this node started with" in text, (proc.stdout + proc.stderr)[-3000:]
     assert "must never change" in text
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M)
     assert recap and all(changed == "0" for _name_, changed in recap), recap
     assert "Preflight" in proc.stdout and "PLAY [API Control Plane]" not in proc.stdout
     assert host.file("/opt/wso2/control_plane/repository/conf/deployment.toml").mtime == before
-    assert other_key not in proc.stdout and scenario_vars()["wso2am_encryption_key"] not in proc.stdout
+    assert other_key not in text and scenario_vars()["wso2am_encryption_key"] not in text
 
 
 def test_postgresql_users_only_from_the_hosts_that_need_them(host):
