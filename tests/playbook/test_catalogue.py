@@ -119,3 +119,18 @@ def test_a_sound_inventory_passes_validation_and_would_then_contact_its_hosts(tm
         CASES.pop()
     assert "no host was contacted" not in proc.stdout
     assert "UNREACHABLE" in proc.stdout, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("tags", ["gateway", "wso2am_configure"])
+def test_tags_cannot_skip_the_validation(tmp_path, wso2am_collections_path, tags):
+    case = {"id": f"tags-{tags}", "all": "wso2am_db_typ: postgresql"}
+    inventory = _inventory(tmp_path, case, _packs(tmp_path))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=wso2am_collections_path, ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), "--tags", tags,
+         str(ROOT / "playbooks" / "site.yml")],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )
+    flat = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0
+    assert "did you mean wso2am_db_type?" in flat and "UNREACHABLE" not in flat
