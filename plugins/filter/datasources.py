@@ -102,6 +102,10 @@ notes:
   - "Fails when a gateway is asked for C(apim_db), when a gateway's C(shared_db) would be removed, when a control plane
     or key manager would lose either database, for an unknown component or database type, and when a real datasource
     lacks its host, name, user or password."
+  - "Error messages name the variable of the roles each setting comes from (C(roles/_common/vars/main.yml)):
+    O(settings.db.port) is C(wso2am_db_port), O(settings.overrides) C(wso2am_node_datasources), O(settings.extra)
+    C(wso2am_deployment_toml_extra), O(settings.tm_apim_db) C(wso2am_traffic_manager_apim_db), every other key
+    C(wso2am_<key>) or C(wso2am_db_<key>). A wrong value is described by its kind (a string, a number, a list ...)."
 seealso:
   - plugin: wso2am.distributed.node_config
     plugin_type: filter

@@ -94,6 +94,9 @@ options:
         type: dict
 notes:
   - Fails when the host is not a node of that component in the topology, and for every error of P(wso2am.distributed.datasources#filter).
+  - "Error messages name the variable of the roles each setting comes from, as P(wso2am.distributed.datasources#filter)
+    does: O(settings.version) is C(wso2am_version), O(settings.admin_password) C(wso2am_admin_password),
+    O(settings.server_roles) C(wso2am_server_roles), O(settings.encryption_key) C(wso2am_encryption_key)."
 seealso:
   - plugin: wso2am.distributed.topology
     plugin_type: filter

@@ -22,8 +22,13 @@ options:
     required: true
   mask_secrets:
     description:
-      - Replace the value of every key named C(password) or C(key_password) (any case, any depth) by C(********),
-        unless it is a WSO2 placeholder such as C($ref{super_admin.password}) or C($secret{alias}).
+      - Replace every secret value by C(********), unless the value is exactly one WSO2 placeholder such as
+        C($ref{super_admin.password}) or C($secret{alias}).
+      - Secrets are the values of keys named C(password), C(key_password), C(secret), C(client_secret), C(token),
+        C(auth_token), C(access_token), C(apikey), C(api_key), C(private_key) or ending with C(_password), C(_secret)
+        or C(_token) (any case, any depth), of C([encryption] key) and C([apim.ai] key), and every value under a
+        table named C(secrets) (the aliases of WSO2's secure vault). C(token_types), C(key_manager) or C(auth_header)
+        are not secrets.
       - For showing a configuration in a log or a diff, not for writing it.
     type: bool
     default: false

@@ -12,6 +12,8 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import type_name
+
 # Playbook variables: set per run (-e, AWX surveys), read by the playbooks themselves.
 PLAYBOOK_VARIABLES = {
     "wso2am_serial": {"type": "raw"},
@@ -30,21 +32,6 @@ _FALSE = ("false", "no", "off", "0", "n", "f")
 _UNREAD = object()
 
 
-def _kind(value):
-    """A reader's word for the type YAML gave a value."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a dictionary"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return "empty" if value is None else "a value of another kind"
-
-
 def _truthy(value):
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE) or value == 1
 
@@ -57,32 +44,32 @@ def _check_type(name, value, spec, secret):
         if isinstance(value, str):
             return None
         if isinstance(value, (bool, int, float)) and secret:
-            return (f"{name} is {_kind(value)}, not a string: YAML turned the unquoted value into "
-                    f"{_kind(value)} (012345 becomes 5349, yes becomes true); quote it")
+            return (f"{name} is {type_name(value)}, not a string: YAML turned the unquoted value into "
+                    f"{type_name(value)} (012345 becomes 5349, yes becomes true); quote it")
         if isinstance(value, (bool, int, float)):
-            return (f"{name} is {_kind(value)} ({value!r}), not a string: YAML read the unquoted "
-                    f"value as {_kind(value)}; quote it, for example {name}: \"{value}\"")
-        return f"{name} must be a string, got {_kind(value)}"
+            return (f"{name} is {type_name(value)} ({value!r}), not a string: YAML read the unquoted "
+                    f"value as {type_name(value)}; quote it, for example {name}: \"{value}\"")
+        return f"{name} must be a string, got {type_name(value)}"
     if kind == "int":
         if isinstance(value, bool) or not (
             isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value))
         ):
-            return f"{name} must be a whole number, got {_kind(value)} ({shown})"
+            return f"{name} must be a whole number, got {type_name(value)} ({shown})"
         return None
     if kind == "bool":
         if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
             return None
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return None
-        return f"{name} must be true or false, got {_kind(value)} ({shown})"
+        return f"{name} must be true or false, got {type_name(value)} ({shown})"
     if kind == "list":
         if isinstance(value, (list, tuple)):
             return None
-        return f"{name} must be a list such as [a, b], got {_kind(value)} ({shown})"
+        return f"{name} must be a list such as [a, b], got {type_name(value)} ({shown})"
     if kind == "dict":
         if isinstance(value, Mapping):
             return None
-        return f"{name} must be a dictionary (key: value), got {_kind(value)} ({shown})"
+        return f"{name} must be a dictionary (key: value), got {type_name(value)} ({shown})"
     return None
 
 

@@ -23,9 +23,11 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values i
     _host_in_url,
     _mapping,
     _plain_copy,
+    shown,
     _text,
     to_bool,
     to_int,
+    variable,
     Wso2amModelError,
 )
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_topology import (
@@ -44,17 +46,17 @@ def _removed(value):
 
 
 def _extra_database(extra):
-    extra = _mapping(extra, "extra")
+    extra = _mapping(extra, variable("extra"))
     database = extra.get("database")
     return database if isinstance(database, Mapping) else {}
 
 
 def _db_type(db):
-    db_type = _text(db.get("type"), "db.type")
+    db_type = _text(db.get("type"), variable("db.type"))
     db_type = db_type.lower() if db_type else None
     if db_type not in DB_TYPES:
         raise Wso2amModelError(
-            f"unknown database type {db.get('type')!r} in db.type; accepted: "
+            f"unknown database type {shown(db.get('type'))} in {variable('db.type')}; accepted: "
             f"{', '.join(DB_TYPES)}"
         )
     return db_type
@@ -75,36 +77,41 @@ def _real_datasource(kind, db, component):
         value = db.get(key)
         if value is None or (isinstance(value, str) and not value.strip() and key != f"{kind}_password"):
             raise Wso2amModelError(
-                f"db.{key} must be set: the {component} node connects to the real {label} "
-                f"(rule: a real datasource needs host, database name, user and password)"
+                f"{variable('db.' + key)} must be set: the {component} node connects to the real "
+                f"{label} (rule: a real datasource needs host, database name, user and password)"
             )
         return value
 
-    if not _text(db.get("host"), "db.host"):
+    host = _text(db.get("host"), variable("db.host"))
+    if not host:
         raise Wso2amModelError(
             f"no database server for the real {label} of the {component} node: add its host to "
             f"the inventory group 'database' (the collection then manages it), or set "
-            f"wso2am_db_host to an existing server"
+            f"{variable('db.host')} to an existing server"
         )
-    host = _text(db.get("host"), "db.host")
-    port = to_int(db.get("port"), "db.port", default=spec["port"])
+    port = to_int(db.get("port"), variable("db.port"), default=spec["port"])
     if not 1 <= port <= MAX_PORT:
-        raise Wso2amModelError(f"db.port must be between 1 and {MAX_PORT}, got {port}")
-    name = _text(required(f"{kind}_name"), f"db.{kind}_name")
+        raise Wso2amModelError(
+            f"{variable('db.port')} must be between 1 and {MAX_PORT}, got {port} (rule: a TCP "
+            f"port); set it to the port the database server listens on, or to 0 for "
+            f"{db_type}'s {spec['port']}"
+        )
+    name = _text(required(f"{kind}_name"), variable(f"db.{kind}_name"))
     username = required(f"{kind}_user")
     password = required(f"{kind}_password")
-    driver = _text(db.get("driver_class"), "db.driver_class") or spec["driver"]
+    driver_variable = variable("db.driver_class")
+    driver = _text(db.get("driver_class"), driver_variable) or spec["driver"]
     verdict = driver_verdict(db_type, driver)
     if verdict:
         raise Wso2amModelError(
-            f"wso2am_db_driver_class {driver} cannot be used with wso2am_db_type {db_type}: "
-            f"{verdict} (accepted: {', '.join(spec['drivers'])}); remove wso2am_db_driver_class "
+            f"{driver_variable} {driver} cannot be used with {variable('db.type')} {db_type}: "
+            f"{verdict} (accepted: {', '.join(spec['drivers'])}); remove {driver_variable} "
             f"to use {spec['driver']}"
         )
     options = db.get("url_options")
     if options is None:
         options = spec["url_options"]
-    options = (_text(options, "db.url_options") or "").lstrip("?")
+    options = (_text(options, variable("db.url_options")) or "").lstrip("?")
     scheme = spec["scheme"]
     url = f"jdbc:{scheme}://{_host_in_url(host)}:{port}/{name}"
     if options:
@@ -117,7 +124,7 @@ def _real_datasource(kind, db, component):
         "driver": driver,
         "validationQuery": "SELECT 1",
     }
-    pool_options = _mapping(db.get("pool_options"), "db.pool_options")
+    pool_options = _mapping(db.get("pool_options"), variable("db.pool_options"))
     if pool_options:
         table["pool_options"] = _plain_copy(pool_options)
     return table
@@ -125,7 +132,7 @@ def _real_datasource(kind, db, component):
 
 def _override(overrides, key):
     value = overrides.get(key)
-    return None if value is None else to_bool(value, f"overrides.{key}")
+    return None if value is None else to_bool(value, f"{variable('overrides')}.{key}")
 
 
 def build_datasources(component, settings):
@@ -135,9 +142,9 @@ def build_datasources(component, settings):
     db, overrides (apim_db / shared_db forced on or off), extra.
     """
     _check_component(component)
-    settings = _mapping(settings, "settings")
-    db = _mapping(settings.get("db"), "db")
-    overrides = _mapping(settings.get("overrides"), "overrides")
+    settings = _mapping(settings, variable("settings"))
+    db = _mapping(settings.get("db"), variable("db"))
+    overrides = _mapping(settings.get("overrides"), variable("overrides"))
     extra_db = _extra_database(settings.get("extra"))
     force_apim = _override(overrides, "apim_db")
     force_shared = _override(overrides, "shared_db")
@@ -148,46 +155,53 @@ def build_datasources(component, settings):
                 raise Wso2amModelError(
                     f"a {component} node needs both apim_db and shared_db (rule: the API "
                     f"control plane and the key manager use both databases); remove "
-                    f"overrides.{key}=false"
+                    f"{variable('overrides')}.{key}=false"
                 )
             if key in extra_db and _removed(extra_db[key]):
                 raise Wso2amModelError(
                     f"a {component} node needs both apim_db and shared_db (rule: the API "
                     f"control plane and the key manager use both databases); do not remove "
-                    f"database.{key} in extra"
+                    f"database.{key} in {variable('extra')}"
                 )
         use_apim, use_shared = True, True
     elif component == "traffic_manager":
-        tm_apim_db = to_bool(settings.get("tm_apim_db"), "tm_apim_db", default=True)
+        tm_apim_db = to_bool(settings.get("tm_apim_db"), variable("tm_apim_db"), default=True)
         use_apim = force_apim if force_apim is not None else tm_apim_db
         use_shared = force_shared if force_shared is not None else True
     else:
         if force_apim:
             raise Wso2amModelError(
                 "a gateway never connects to apim_db (WSO2AM_DB) (rule: only control plane, "
-                "key manager and traffic manager nodes use apim_db); remove overrides.apim_db=true"
+                "key manager and traffic manager nodes use apim_db); remove "
+                f"{variable('overrides')}.apim_db=true"
             )
         if extra_db.get("apim_db") is not None:
             raise Wso2amModelError(
                 "a gateway never connects to apim_db (WSO2AM_DB) (rule: only control plane, "
                 "key manager and traffic manager nodes use apim_db); remove database.apim_db "
-                "from extra"
+                f"from {variable('extra')}"
             )
         if force_shared is False:
             raise Wso2amModelError(
                 "the registry/user store datasource shared_db must never be removed from a "
                 "gateway; it stays on H2 when the shared database is not needed; remove "
-                "overrides.shared_db=false"
+                f"{variable('overrides')}.shared_db=false"
             )
         if "shared_db" in extra_db and _removed(extra_db["shared_db"]):
             raise Wso2amModelError(
                 "the registry/user store datasource shared_db must never be removed from a "
                 "gateway; it stays on H2 when the shared database is not needed; do not set "
-                "database.shared_db to an empty value in extra"
+                f"database.shared_db to an empty value in {variable('extra')}"
             )
-        multi_tenancy = to_bool(settings.get("multi_tenancy"), "multi_tenancy", default=False)
-        analytics = to_bool(settings.get("google_analytics"), "google_analytics", default=False)
-        gateway_count = to_int(settings.get("gateway_count"), "gateway_count", default=1)
+        multi_tenancy = to_bool(
+            settings.get("multi_tenancy"), variable("multi_tenancy"), default=False
+        )
+        analytics = to_bool(
+            settings.get("google_analytics"), variable("google_analytics"), default=False
+        )
+        gateway_count = to_int(
+            settings.get("gateway_count"), variable("gateway_count"), default=1
+        )
         needed = multi_tenancy or (analytics and gateway_count > 1)
         use_apim = False
         use_shared = force_shared if force_shared is not None else needed
@@ -208,9 +222,9 @@ def with_database_host(topology, settings):
     The database host is addressed like every other node: its wso2am_hostname, else its
     ansible_host unless that is loopback, else its inventory name.
     """
-    settings = dict(_mapping(settings, "settings"))
-    db = dict(_mapping(settings.get("db"), "db"))
-    if not _text(db.get("host"), "db.host"):
+    settings = dict(_mapping(settings, variable("settings")))
+    db = dict(_mapping(settings.get("db"), variable("db")))
+    if not _text(db.get("host"), variable("db.host")):
         servers = topology.get("database") or []
         if servers:
             db["host"] = servers[0]["hostname"]
@@ -233,7 +247,7 @@ def build_db_clients(topology, settings):
     """
     _check_topology(topology)
     settings = with_database_host(topology, settings)
-    node_overrides = _mapping(settings.get("node_overrides"), "node_overrides")
+    node_overrides = _mapping(settings.get("node_overrides"), variable("node_overrides"))
     clients = {"apim_db": set(), "shared_db": set()}
     for node in topology["nodes"]:
         node_settings = dict(settings)

@@ -38,8 +38,11 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values i
     _mapping,
     _plain_copy,
     _services_url,
+    shown,
     _text,
+    type_name,
     _url,
+    variable,
     Wso2amModelError,
 )
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_topology import (
@@ -56,19 +59,26 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_datasour
 DEFAULT_SERVER_ROLES = {component: SERVER_ROLE for component in COMPONENTS}
 
 
+def _version_text(version):
+    """A version as a message shows it: 4.7 for the YAML number 4.7, else its kind."""
+    if isinstance(version, (str, int, float)) and not isinstance(version, bool):
+        return str(version).strip()
+    return shown(version)
+
+
 def _check_version(version):
     """The facts of a supported ``version``; refuses anything else."""
+    name = variable("version")
     if version is None or not str(version).strip():
         raise Wso2amModelError(
-            "version must be set (wso2am_version; rule: the facts of the deployment.toml "
-            "differ per API-M version)"
+            f"{name} must be set (rule: the facts of the deployment.toml differ per API-M "
+            f"version); set {name} to the version to deploy, written like 4.7.0"
         )
     facts = version_facts(version)
     if facts is None:
         raise Wso2amModelError(
-            f"version {version} is not supported (rule: this collection deploys the WSO2 API "
-            f"Manager 4.5.x, 4.6.x and 4.7.x component packs, written like 4.7.0); set "
-            f"wso2am_version to one of them"
+            f"{name} {_version_text(version)} is not supported (rule: this collection deploys the WSO2 API Manager 4.5.x, 4.6.x "
+            f"and 4.7.x component packs, written like 4.7.0); set {name} to one of them"
         )
     return facts
 
@@ -76,11 +86,17 @@ def _check_version(version):
 def _encryption_key(settings, facts, version):
     key = settings.get("encryption_key")
     key = "" if key is None else key
+    name = variable("encryption_key")
     if not facts["encryption_key"]:
         return None
-    if not isinstance(key, str) or not key.strip():
+    if not isinstance(key, str):
         raise Wso2amModelError(
-            f"wso2am_encryption_key must be set for API-M {version} (rule: from 4.7 every node "
+            f"{name} must be a string of 64 hexadecimal characters, got {type_name(key)}; quote "
+            f"it in YAML; {ENCRYPTION_KEY_HOWTO}"
+        )
+    if not key.strip():
+        raise Wso2amModelError(
+            f"{name} must be set for API-M {version} (rule: from 4.7 every node "
             f"encrypts internal data with the same symmetric key, set before the first start and "
             f"never changed); {ENCRYPTION_KEY_HOWTO} and keep it in Ansible Vault"
         )
@@ -91,7 +107,7 @@ def _encryption_key(settings, facts, version):
             else f"{length} characters that are not all hexadecimal"
         )
         raise Wso2amModelError(
-            f"wso2am_encryption_key must be 64 hexadecimal characters (a 256-bit AES key), got "
+            f"{name} must be 64 hexadecimal characters (a 256-bit AES key), got "
             f"{what}; {ENCRYPTION_KEY_HOWTO}"
         )
     return key.strip()
@@ -275,16 +291,17 @@ _WIRING = {
 
 def _server_role(settings, component):
     roles = dict(DEFAULT_SERVER_ROLES)
-    for key, value in _mapping(settings.get("server_roles"), "server_roles").items():
+    name = variable("server_roles")
+    for key, value in _mapping(settings.get("server_roles"), name).items():
         if value is not None and str(value).strip():
             roles[key] = str(value).strip()
     role = roles[component]
     if role not in KNOWN_SERVER_ROLES:
         raise Wso2amModelError(
-            f"server_role {role!r} for {component} is not known to the pack (rule: the 4.5-4.7 "
-            f"component packs' infer.json maps only {', '.join(KNOWN_SERVER_ROLES)}, so any "
-            f"other value drops the pack's role settings); set wso2am_server_roles.{component} "
-            f"to {SERVER_ROLE!r} or remove it"
+            f"{name}.{component}: server_role {role!r} for {component} is not known to the pack "
+            f"(rule: the 4.5-4.7 component packs' infer.json maps only "
+            f"{', '.join(KNOWN_SERVER_ROLES)}, so any other value drops the pack's role settings); "
+            f"set {name}.{component} to {SERVER_ROLE!r} or remove it"
         )
     return role
 
@@ -292,17 +309,18 @@ def _server_role(settings, component):
 def build_node_config(topology, host, component, settings):
     """Return the whole deployment.toml of one node as a dict."""
     node = _find_node(topology, host, component)
-    settings = _mapping(settings, "settings")
+    settings = _mapping(settings, variable("settings"))
     version = settings.get("version")
     facts = _check_version(version)
-    admin_username = _text(settings.get("admin_username"), "admin_username") or "admin"
+    admin_username = _text(settings.get("admin_username"), variable("admin_username")) or "admin"
     admin_password = settings.get("admin_password")
     if admin_password is None or not str(admin_password):
         raise Wso2amModelError(
-            "admin_password must be set (rule: [super_admin] password is required on every node)"
+            f"{variable('admin_password')} must be set (rule: [super_admin] password is required "
+            f"on every node); set it, kept in Ansible Vault (docs/secrets.md)"
         )
     role = _server_role(settings, component)
-    extra = _mapping(settings.get("extra"), "extra")
+    extra = _mapping(settings.get("extra"), variable("extra"))
     encryption_key = _encryption_key(settings, facts, version)
 
     ds_settings = with_database_host(topology, settings)
@@ -310,8 +328,8 @@ def build_node_config(topology, host, component, settings):
     if ds_settings.get("overrides") is None:
         ds_settings["overrides"] = node.get("datasource_overrides")
     datasources = build_datasources(component, ds_settings)
-    keystore = _store(settings.get("keystore"), DEFAULT_KEYSTORE, "keystore")
-    truststore = _store(settings.get("truststore"), DEFAULT_TRUSTSTORE, "truststore")
+    keystore = _store(settings.get("keystore"), DEFAULT_KEYSTORE, variable("keystore"))
+    truststore = _store(settings.get("truststore"), DEFAULT_TRUSTSTORE, variable("truststore"))
 
     public = _public_hostname(node)
     conf = {

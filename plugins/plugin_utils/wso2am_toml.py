@@ -13,14 +13,38 @@ from collections.abc import Mapping
 
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import (
     _is_list,
+    shown,
+    type_name,
     Wso2amModelError,
 )
 
 
 MASK = "********"
-SECRET_KEYS = ("password", "key_password")
-# Secrets under other key names: (parent table, key).
-SECRET_PATHS = (("encryption", "key"),)
+# Keys whose value is a secret wherever they appear (compared lower-cased): the collection's
+# own (passwords of the super admin, datasources, keystores) and what users add through
+# wso2am_deployment_toml_extra ([apim.ai] token, OAuth client secrets, API keys ...).
+SECRET_KEYS = frozenset(
+    (
+        "password",
+        "key_password",
+        "secret",
+        "client_secret",
+        "token",
+        "auth_token",
+        "access_token",
+        "apikey",
+        "api_key",
+        "private_key",
+    )
+)
+# ... and every key ending like these (db_password, consumer_secret, refresh_token ...).
+SECRET_SUFFIXES = ("_password", "_secret", "_token")
+# Secrets under other key names: (parent table, key), lower-cased. [encryption] key is the
+# 4.7 symmetric key; [apim.ai] key the on-premise key of WSO2's AI services.
+SECRET_PATHS = frozenset((("encryption", "key"), ("ai", "key")))
+# Tables whose every value is a secret: [secrets] holds the aliases of WSO2's secure vault
+# with their (encrypted or [plain]) values.
+SECRET_TABLES = frozenset(("secrets",))
 # WSO2 placeholders name a secret, they are not one: never masked.
 _PLACEHOLDER_RE = re.compile(r"\$(ref|secret|env|sys)?\{[A-Za-z0-9_.\-]+\}\Z")
 
@@ -57,7 +81,8 @@ def _toml_string(text):
 def _toml_key(key, path):
     if not isinstance(key, str):
         raise Wso2amModelError(
-            f"TOML keys must be strings, got {key!r} at '{_path_text(path)}'"
+            f"TOML keys must be strings, got {shown(key)} at '{_path_text(path)}' (rule: every "
+            f"key of deployment.toml is a name); quote the key in YAML"
         )
     return key if _BARE_KEY.match(key) else _toml_string(key)
 
@@ -109,7 +134,8 @@ def _toml_inline(value, path):
         ]
         return "[" + ", ".join(parts) + "]"
     raise Wso2amModelError(
-        f"cannot write a value of type {type(value).__name__} at '{_path_text(path)}' as TOML"
+        f"cannot write {type_name(value)} at '{_path_text(path)}' as TOML (rule: a value is a "
+        f"string, a number, a boolean, a date, a list or a dictionary)"
     )
 
 
@@ -151,24 +177,55 @@ def _is_placeholder(value):
     return bool(_PLACEHOLDER_RE.match(value))  # match: anchored at the start; \Z at the end
 
 
+def is_secret_key(key, parent=None):
+    """True when the value of ``key`` (in the table named ``parent``) is a secret.
+
+    Names are compared lower-cased: a key of :data:`SECRET_KEYS` or ending with one of
+    :data:`SECRET_SUFFIXES`, a (parent, key) pair of :data:`SECRET_PATHS`, or any key of a
+    table of :data:`SECRET_TABLES`. ``token_types``, ``key_manager`` or ``auth_header`` are no
+    secrets.
+    """
+    if not isinstance(key, str):
+        return False
+    name = key.lower()
+    table = parent.lower() if isinstance(parent, str) else None
+    return (
+        name in SECRET_KEYS
+        or name.endswith(SECRET_SUFFIXES)
+        or (table, name) in SECRET_PATHS
+        or table in SECRET_TABLES
+    )
+
+
+def _mask(value):
+    """MASK for a secret value, keeping exactly one WSO2 placeholder; tables and lists masked whole."""
+    if value is None:
+        return None
+    if isinstance(value, str) and _is_placeholder(value):
+        return value
+    return MASK
+
+
 def mask_secrets(data, parent=None):
     """Copy ``data`` with every secret value replaced by ``********``.
 
-    Secrets are the values of ``password`` and ``key_password`` keys anywhere, and of
-    ``[encryption] key``. A value that is exactly one WSO2 placeholder ($ref{...},
-    $secret{...}, $env{...}, $sys{...}, ${...}) names a secret rather than holds one
-    and is kept; anything longer is masked.
+    Secrets (:func:`is_secret_key`) are the values of keys named ``password``,
+    ``key_password``, ``secret``, ``client_secret``, ``token``, ``auth_token``,
+    ``access_token``, ``apikey``, ``api_key``, ``private_key`` or ending with ``_password``,
+    ``_secret`` or ``_token`` (any case, any depth), of ``[encryption] key`` and
+    ``[apim.ai] key``, and every value under a ``[secrets]`` table. A value that is exactly
+    one WSO2 placeholder ($ref{...}, $secret{...}, $env{...}, $sys{...}, ${...}) names a
+    secret rather than holds one and is kept; anything longer is masked. A secret that is a
+    table or a list is masked whole, except a table of a ``[secrets]`` table, whose own
+    values are masked one by one.
     """
     if isinstance(data, Mapping):
         result = {}
         for key, value in data.items():
-            secret = isinstance(key, str) and (
-                key.lower() in SECRET_KEYS or (parent, key.lower()) in SECRET_PATHS
-            )
-            if secret and value is not None and not (
-                isinstance(value, str) and _is_placeholder(value)
-            ):
-                result[key] = MASK
+            if isinstance(value, Mapping) and isinstance(parent, str) and parent.lower() in SECRET_TABLES:
+                result[key] = mask_secrets(value, parent)  # every value below [secrets]
+            elif is_secret_key(key, parent):
+                result[key] = _mask(value)
             else:
                 result[key] = mask_secrets(value, key)
         return result
@@ -186,7 +243,7 @@ def to_toml(data, mask=False):
     """
     if not isinstance(data, Mapping):
         raise Wso2amModelError(
-            f"expects a dictionary to write as TOML, got {type(data).__name__}"
+            f"expects a dictionary to write as TOML, got {type_name(data)}"
         )
     if mask:
         data = mask_secrets(data)

@@ -24,8 +24,10 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values i
     _mapping,
     _plain_copy,
     _services_url,
+    shown,
     _text,
     to_int,
+    type_name,
     _url,
     Wso2amModelError,
 )
@@ -90,7 +92,9 @@ def _gateway_labels(host, hv, environment):
         labels = [_text(item, what) for item in value]
         labels = [label for label in labels if label]
     else:
-        raise Wso2amModelError(f"{what} must be a list of strings, got {value!r}")
+        raise Wso2amModelError(
+            f"{what} must be a list of strings or a comma-separated string, got {shown(value)}"
+        )
     if not labels:
         raise Wso2amModelError(
             f"{what} is empty; a gateway needs at least one label to receive APIs "
@@ -342,11 +346,11 @@ def build_topology(groups, hostvars):
     """
     if not isinstance(groups, Mapping):
         raise Wso2amModelError(
-            f"expects the 'groups' mapping of the inventory as input, got {type(groups).__name__}"
+            f"expects the 'groups' mapping of the inventory as input, got {type_name(groups)}"
         )
     if hostvars is not None and not hasattr(hostvars, "get") and not isinstance(hostvars, Mapping):
         raise Wso2amModelError(
-            f"expects 'hostvars' as its argument, got {type(hostvars).__name__}"
+            f"expects 'hostvars' as its argument, got {type_name(hostvars)}"
         )
     members = {component: _group_members(groups, component) for component in COMPONENTS}
     for component in REQUIRED_COMPONENTS:
@@ -405,7 +409,7 @@ def _check_topology(topology):
 def _check_component(component):
     if component not in COMPONENTS:
         raise Wso2amModelError(
-            f"unknown component {component!r}; expected one of {', '.join(COMPONENTS)}"
+            f"unknown component {shown(component)}; expected one of {', '.join(COMPONENTS)}"
         )
 
 
@@ -417,7 +421,7 @@ def _find_node(topology, host, component):
             return node
     known = ", ".join(node.get("host", "?") for node in topology[component]) or "none"
     raise Wso2amModelError(
-        f"host {host!r} is not a {component} node of this topology (rule: a node's "
+        f"host {shown(host)} is not a {component} node of this topology (rule: a node's "
         f"configuration is built only for a host of group '{component}'; {component} hosts: "
         f"{known})"
     )

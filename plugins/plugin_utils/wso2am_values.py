@@ -4,7 +4,10 @@
 """Values as inventories and AWX send them, and addresses: the helpers every part of the model uses.
 
 Plain Python without Ansible imports. Every problem is a :class:`Wso2amModelError` whose message
-says which rule broke and what to do; the filter plugins prefix it with their name.
+says which rule broke and what to do; the filter plugins prefix it with their name. A message
+names the variable the user sets (:func:`variable`, from :data:`SETTING_VARIABLES`), never the
+key of the settings the roles pass to the filters, and describes a wrong value by its kind
+(:func:`type_name`), never by a Python class name such as ``_AnsibleTaggedStr``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,99 @@ from collections.abc import Mapping
 
 class Wso2amModelError(ValueError):
     """A rule of the deployment model is broken; the message says which and what to do."""
+
+
+# --------------------------------------------------------------------------
+# What messages call a setting and a value
+# --------------------------------------------------------------------------
+
+# The variable a user sets for each key of the settings the roles pass to the filters
+# (``_wso2am_settings`` in roles/_common/vars/main.yml; nested keys dotted). The one place
+# that maps a key to a variable: every message of the model names a setting through
+# :func:`variable`.
+SETTING_VARIABLES = {
+    "version": "wso2am_version",
+    "admin_username": "wso2am_admin_username",
+    "admin_password": "wso2am_admin_password",
+    "multi_tenancy": "wso2am_multi_tenancy",
+    "google_analytics": "wso2am_google_analytics",
+    "tm_apim_db": "wso2am_traffic_manager_apim_db",
+    "server_roles": "wso2am_server_roles",
+    "encryption_key": "wso2am_encryption_key",
+    "overrides": "wso2am_node_datasources",
+    "extra": "wso2am_deployment_toml_extra",
+    "db.type": "wso2am_db_type",
+    "db.host": "wso2am_db_host",
+    "db.port": "wso2am_db_port",
+    "db.apim_name": "wso2am_db_apim_name",
+    "db.shared_name": "wso2am_db_shared_name",
+    "db.apim_user": "wso2am_db_apim_user",
+    "db.apim_password": "wso2am_db_apim_password",
+    "db.shared_user": "wso2am_db_shared_user",
+    "db.shared_password": "wso2am_db_shared_password",
+    "db.driver_class": "wso2am_db_driver_class",
+    "db.url_options": "wso2am_db_url_options",
+    "db.pool_options": "wso2am_db_pool_options",
+    "keystore.alias": "wso2am_keystore_alias",
+    "keystore.password": "wso2am_keystore_password",
+    "keystore.key_password": "wso2am_keystore_password",
+    "truststore.password": "wso2am_truststore_password",
+    # Groups the roles build from several variables: only a direct call of a filter can get
+    # them wrong, so the message names the filter's argument and the variables behind it.
+    "settings": "the settings argument",
+    "db": "settings.db (the wso2am_db_* variables)",
+    "keystore": "settings.keystore (the wso2am_keystore_* variables)",
+    "truststore": "settings.truststore (the wso2am_truststore_* variables)",
+}
+
+
+def variable(setting):
+    """The variable a user sets for the settings key ``setting`` (``"db.port"``: ``wso2am_db_port``).
+
+    A key no variable stands for (``gateway_count``, ``node_overrides``: filled in by the roles,
+    or given only by a direct call of a filter) is named as the filter's argument,
+    ``settings.<key>``.
+    """
+    return SETTING_VARIABLES.get(setting, f"settings.{setting}")
+
+
+def type_name(value):
+    """What a message calls the kind of ``value``: "a string", "a number", "a boolean", ...
+
+    Ansible hands the filters its own subclasses (``_AnsibleTaggedStr``,
+    ``_AnsibleLazyTemplateDict`` ...); they are named like the YAML value they came from.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a dictionary"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    if isinstance(value, (bytes, bytearray)):
+        return "bytes"
+    name = re.sub(r"^_*(Ansible)?(Tagged|LazyTemplate|Unsafe)?", "", type(value).__name__)
+    return f"a value of type {name or type(value).__name__}"
+
+
+def shown(value):
+    """``value`` as a message shows it: a string quoted, a number or boolean as YAML writes it,
+    anything else by its kind only (:func:`type_name`), so a message never prints a whole list
+    or dictionary, nor a Python class name."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return repr(int(value) if isinstance(value, int) else float(value))
+    if isinstance(value, str):
+        return repr(str(value))
+    return type_name(value)
 
 
 # --------------------------------------------------------------------------
@@ -49,7 +145,7 @@ def to_bool(value, what="value", default=None):
         if text in _FALSE_STRINGS:
             return False
     raise Wso2amModelError(
-        f"{what} must be a boolean (true/false, yes/no, on/off or 1/0), got {value!r}"
+        f"{what} must be a boolean (true/false, yes/no, on/off or 1/0), got {shown(value)}"
     )
 
 
@@ -63,14 +159,14 @@ def to_int(value, what="value", default=None):
     if value is None and default is not None:
         return int(default)
     if isinstance(value, bool):
-        raise Wso2amModelError(f"{what} must be an integer, got the boolean {value!r}")
+        raise Wso2amModelError(f"{what} must be an integer, got {shown(value)}")
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
         return int(value)
     if isinstance(value, str) and _INT_RE.match(value):
         return int(value.strip())
-    raise Wso2amModelError(f"{what} must be an integer, got {value!r}")
+    raise Wso2amModelError(f"{what} must be an integer, got {shown(value)}")
 
 
 def _text(value, what):
@@ -78,7 +174,7 @@ def _text(value, what):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise Wso2amModelError(f"{what} must be a string, got {value!r}")
+        raise Wso2amModelError(f"{what} must be a string, got {shown(value)}")
     text = str(value).strip()
     return text or None
 
@@ -87,12 +183,64 @@ def _mapping(value, what):
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise Wso2amModelError(f"{what} must be a dictionary, got {type(value).__name__}")
+        raise Wso2amModelError(f"{what} must be a dictionary, got {type_name(value)}")
     return value
 
 
 def _is_list(value):
     return isinstance(value, (list, tuple))
+
+
+# --------------------------------------------------------------------------
+# Values Ansible would read as templates
+# --------------------------------------------------------------------------
+
+# What starts a Jinja expression, statement or comment in a string Ansible templates.
+JINJA_MARKERS = ("{{", "{%", "{#")
+# A value that is one whole expression, such as "{{ vault_wso2am_admin_password }}": the usual
+# indirection to another variable, meant to be templated.
+_WHOLE_EXPRESSION_RE = re.compile(r"^\s*\{\{.*\}\}\s*$", re.DOTALL)
+
+
+def _not_templated(value):
+    """True when Ansible will not template ``value``: marked ``!unsafe`` (or unsafe by AWX).
+
+    ansible-core 2.19 and later tag a string it may template with ``TrustedAsTemplate``, and
+    leave that tag off an ``!unsafe`` one; older releases load ``!unsafe`` as a class with
+    ``__UNSAFE__``. A plain ``str`` (no tags at all) is assumed to be templated.
+    """
+    if getattr(value, "__UNSAFE__", False):
+        return True
+    tags = getattr(value, "_ansible_tags_mapping", None)
+    if isinstance(tags, Mapping):
+        return not any(getattr(tag, "__name__", "") == "TrustedAsTemplate" for tag in tags)
+    return False
+
+
+def jinja_marker_problem(name, value):
+    """None, or why Ansible would fail on the secret ``value`` of the variable ``name``.
+
+    Ansible templates every string it reads from an inventory or a vars file: a password
+    such as ``ab{{cd`` stops the run with a templating error that shows the value. Give
+    ``value`` as the inventory holds it, before templating (a variable meant to hold a
+    literal: a password, a key). Not a problem: a value without ``{{``, ``{%`` or ``{#``,
+    one Ansible will not template (marked ``!unsafe``), and one that is a whole expression
+    such as ``"{{ vault_wso2am_admin_password }}"`` (an indirection, templated on purpose).
+    The message names the variable and the fix, never the value.
+    """
+    if not isinstance(value, str) or _not_templated(value):
+        return None
+    found = [marker for marker in JINJA_MARKERS if marker in value]
+    if not found or _WHOLE_EXPRESSION_RE.match(value):
+        return None
+    quoted = [f"'{marker}'" for marker in found]
+    markers = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+    return (
+        f"{name} contains {markers}, which Ansible reads as the start of a Jinja template: it "
+        f"would stop with a templating error that shows the value (rule: a literal secret "
+        f"holding {{{{, {{% or {{# must be marked unsafe); write it as {name}: !unsafe '...' "
+        f"(also inside a vault-encrypted file; see docs/secrets.md)"
+    )
 
 
 def deep_merge(base, extra):

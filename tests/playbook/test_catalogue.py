@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,11 @@ def _inventory(root: Path, case: dict, packs: Path) -> Path:
     groups = case.get("groups", BASE_GROUPS)
     children = {group: {"hosts": {host: None for host in hosts}} for group, hosts in groups.items()}
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": children}}) if children else "all:\n  hosts: {}\n")
-    text = BASE_VARS + f"wso2am_pack_dir: {packs}\nwso2am_render_dir: {root / 'rendered'}\n"
+    # A key the case sets replaces the base's line (a duplicate YAML key would make Ansible warn,
+    # printing the line, a secret included).
+    overridden = set(re.findall(r"^(\w+):", case.get("all") or "", re.M))
+    base = "".join(line + "\n" for line in BASE_VARS.splitlines() if line.split(":", 1)[0] not in overridden)
+    text = base + f"wso2am_pack_dir: {packs}\nwso2am_render_dir: {root / 'rendered'}\n"
     (inventory / "group_vars" / "all.yml").write_text(text + (case.get("all") or "") + "\n")
     for host, extra in (case.get("hosts") or {}).items():
         (inventory / "host_vars" / f"{host}.yml").write_text(extra + "\n")

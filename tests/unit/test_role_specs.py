@@ -104,7 +104,7 @@ def test_a_source_edit_reaches_every_generated_file(tmp_path, monkeypatch):
     monkeypatch.setattr(GEN, "ROLES", tmp_path / "roles")
     source = tmp_path / "roles" / "_common" / "meta" / "argument_specs.yml"
     text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace("Mask passwords in the", "Hide the passwords of the", 1), encoding="utf-8")
+    source.write_text(text.replace("Mask every secret in the", "Hide the passwords of the", 1), encoding="utf-8")
     for role in ("control_plane", "gateway", "traffic_manager", "key_manager"):
         assert "Hide the passwords of the" in GEN.spec_text(role), role
         assert GEN.spec_text(role) != (ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text(encoding="utf-8")

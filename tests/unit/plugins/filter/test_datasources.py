@@ -109,7 +109,7 @@ def test_gateway_shared_db_rule(changes, real):
 def test_gateway_multi_tenancy_with_forced_h2_is_refused():
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(multi_tenancy=True, overrides={"shared_db": False}))
-    assert str(err.value) == GATEWAY_SHARED + "remove overrides.shared_db=false"
+    assert str(err.value) == GATEWAY_SHARED + "remove wso2am_node_datasources.shared_db=false"
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,7 @@ def test_extra_that_does_not_touch_the_rules_is_accepted():
 def test_gateway_apim_db_override():
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(overrides={"apim_db": True}))
-    assert str(err.value) == GATEWAY_APIM + "remove overrides.apim_db=true"
+    assert str(err.value) == GATEWAY_APIM + "remove wso2am_node_datasources.apim_db=true"
 
 
 @pytest.mark.parametrize("value", ["yes", "1", 1])
@@ -259,21 +259,23 @@ def test_gateway_apim_db_override_strings(value):
 def test_gateway_apim_db_in_extra(value):
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(extra={"database": {"apim_db": value}}))
-    assert str(err.value) == GATEWAY_APIM + "remove database.apim_db from extra"
+    assert str(err.value) == GATEWAY_APIM + "remove database.apim_db from wso2am_deployment_toml_extra"
 
 
 @pytest.mark.parametrize("value", [False, "false", "no", "0"])
 def test_gateway_shared_db_override_off(value):
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(overrides={"shared_db": value}))
-    assert str(err.value) == GATEWAY_SHARED + "remove overrides.shared_db=false"
+    assert str(err.value) == GATEWAY_SHARED + "remove wso2am_node_datasources.shared_db=false"
 
 
 @pytest.mark.parametrize("value", [None, {}, False])
 def test_gateway_shared_db_removed_in_extra(value):
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(extra={"database": {"shared_db": value}}))
-    assert str(err.value) == GATEWAY_SHARED + "do not set database.shared_db to an empty value in extra"
+    assert str(err.value) == GATEWAY_SHARED + (
+        "do not set database.shared_db to an empty value in wso2am_deployment_toml_extra"
+    )
 
 
 @pytest.mark.parametrize("component", ["control_plane", "key_manager"])
@@ -283,7 +285,7 @@ def test_control_plane_and_key_manager_need_both(component, key):
         datasources(component, db_settings(overrides={key: "false"}))
     assert str(err.value) == (
         f"{PREFIX}a {component} node needs both apim_db and shared_db (rule: the API control plane and "
-        f"the key manager use both databases); remove overrides.{key}=false"
+        f"the key manager use both databases); remove wso2am_node_datasources.{key}=false"
     )
 
 
@@ -293,27 +295,40 @@ def test_control_plane_database_removed_in_extra(component):
         datasources(component, db_settings(extra={"database": {"shared_db": {}}}))
     assert str(err.value) == (
         f"{PREFIX}a {component} node needs both apim_db and shared_db (rule: the API control plane and "
-        f"the key manager use both databases); do not remove database.shared_db in extra"
+        f"the key manager use both databases); do not remove database.shared_db in "
+        f"wso2am_deployment_toml_extra"
     )
 
 
-@pytest.mark.parametrize("component", ["gw", "Gateway", "", None, "api_key_manager"])
-def test_unknown_component(component):
+@pytest.mark.parametrize(
+    ("component", "shown"),
+    [("gw", "'gw'"), ("Gateway", "'Gateway'"), ("", "''"), (None, "null"), ("api_key_manager", "'api_key_manager'")],
+)
+def test_unknown_component(component, shown):
     with pytest.raises(AnsibleFilterError) as err:
         datasources(component, db_settings())
     assert str(err.value) == (
-        f"{PREFIX}unknown component {component!r}; expected one of control_plane, gateway, "
+        f"{PREFIX}unknown component {shown}; expected one of control_plane, gateway, "
         f"traffic_manager, key_manager"
     )
 
 
-@pytest.mark.parametrize("db_type", ["oracle", "mssql", "postgres", None, ""])
-def test_unknown_database_type(db_type):
+@pytest.mark.parametrize(
+    ("db_type", "shown"),
+    [("oracle", "'oracle'"), ("mssql", "'mssql'"), ("postgres", "'postgres'"), (None, "null"), ("", "''")],
+)
+def test_unknown_database_type(db_type, shown):
     with pytest.raises(AnsibleFilterError) as err:
         datasources("control_plane", with_db(type=db_type))
     assert str(err.value) == (
-        f"{PREFIX}unknown database type {db_type!r} in db.type; accepted: mysql, postgresql"
+        f"{PREFIX}unknown database type {shown} in wso2am_db_type; accepted: mysql, postgresql"
     )
+
+
+def test_database_type_of_another_kind():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(type=["mysql"]))
+    assert str(err.value) == PREFIX + "wso2am_db_type must be a string, got a list"
 
 
 def test_gateway_with_h2_does_not_check_database_type():
@@ -335,7 +350,7 @@ def test_missing_database_setting(key, label, component):
     with pytest.raises(AnsibleFilterError) as err:
         datasources(component, with_db(**{key: None}))
     assert str(err.value) == (
-        f"{PREFIX}db.{key} must be set: the {component} node connects to the real {label} "
+        f"{PREFIX}wso2am_db_{key} must be set: the {component} node connects to the real {label} "
         f"(rule: a real datasource needs host, database name, user and password)"
     )
 
@@ -459,30 +474,70 @@ def test_unknown_driver_class_refusal_names_the_sql_constants_manager():
     assert "SQL Constants Manager" in str(err.value)
 
 
-@pytest.mark.parametrize("port", ["abc", 0, 70000])
-def test_bad_database_port(port):
-    with pytest.raises(AnsibleFilterError, match=r"^wso2am\.distributed\.datasources: db\.port must be"):
+@pytest.mark.parametrize(("port", "db_type", "default"), [(0, "mysql", 3306), (70000, "mysql", 3306), (-1, "postgresql", 5432)])
+def test_database_port_out_of_range(port, db_type, default):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(port=port, type=db_type))
+    assert str(err.value) == (
+        f"{PREFIX}wso2am_db_port must be between 1 and 65535, got {port} (rule: a TCP port); set it to "
+        f"the port the database server listens on, or to 0 for {db_type}'s {default}"
+    )
+
+
+@pytest.mark.parametrize(("port", "shown"), [("abc", "'abc'"), (True, "the boolean true"), ([3306], "a list")])
+def test_database_port_not_a_number(port, shown):
+    with pytest.raises(AnsibleFilterError) as err:
         datasources("control_plane", with_db(port=port))
+    assert str(err.value) == f"{PREFIX}wso2am_db_port must be an integer, got {shown}"
+
+
+BOOLEAN = "must be a boolean (true/false, yes/no, on/off or 1/0), got"
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"multi_tenancy": "maybe"}, "multi_tenancy must be a boolean"),
-        ({"google_analytics": "sometimes", "gateway_count": 2}, "google_analytics must be a boolean"),
-        ({"gateway_count": "many"}, "gateway_count must be an integer"),
-        ({"overrides": {"shared_db": "perhaps"}}, "overrides.shared_db must be a boolean"),
-        ({"overrides": ["apim_db"]}, "overrides must be a dictionary, got list"),
-        ({"db": "mysql"}, "db must be a dictionary, got str"),
+        ({"multi_tenancy": "maybe"}, f"wso2am_multi_tenancy {BOOLEAN} 'maybe'"),
+        ({"multi_tenancy": {"enabled": True}}, f"wso2am_multi_tenancy {BOOLEAN} a dictionary"),
+        ({"google_analytics": "sometimes", "gateway_count": 2}, f"wso2am_google_analytics {BOOLEAN} 'sometimes'"),
+        ({"gateway_count": "many"}, "settings.gateway_count must be an integer, got 'many'"),
+        ({"overrides": {"shared_db": "perhaps"}}, f"wso2am_node_datasources.shared_db {BOOLEAN} 'perhaps'"),
+        ({"overrides": ["apim_db"]}, "wso2am_node_datasources must be a dictionary, got a list"),
+        ({"db": "mysql"}, "settings.db (the wso2am_db_* variables) must be a dictionary, got a string"),
+        ({"extra": "[server]"}, "wso2am_deployment_toml_extra must be a dictionary, got a string"),
     ],
 )
 def test_bad_setting_types(changes, message):
     with pytest.raises(AnsibleFilterError) as err:
         datasources("gateway", db_settings(**changes))
-    assert str(err.value).startswith(PREFIX + message)
+    assert str(err.value) == PREFIX + message
 
 
-def test_bad_pool_options():
+@pytest.mark.parametrize("settings", [["db"], "settings", 3])
+def test_settings_must_be_a_dictionary(settings):
+    kind = {list: "a list", str: "a string", int: "a number"}[type(settings)]
     with pytest.raises(AnsibleFilterError) as err:
-        datasources("control_plane", with_db(pool_options=["maxActive"]))
-    assert str(err.value) == PREFIX + "db.pool_options must be a dictionary, got list"
+        datasources("gateway", settings)
+    assert str(err.value) == f"{PREFIX}the settings argument must be a dictionary, got {kind}"
+
+
+def test_traffic_manager_apim_db_names_its_variable():
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("traffic_manager", db_settings(tm_apim_db="sometimes"))
+    assert str(err.value) == f"{PREFIX}wso2am_traffic_manager_apim_db {BOOLEAN} 'sometimes'"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"host": ["db1"]}, "wso2am_db_host must be a string, got a list"),
+        ({"apim_name": {"name": "x"}}, "wso2am_db_apim_name must be a string, got a dictionary"),
+        ({"driver_class": True}, "wso2am_db_driver_class must be a string, got the boolean true"),
+        ({"url_options": ["useSSL=false"]}, "wso2am_db_url_options must be a string, got a list"),
+        ({"pool_options": ["maxActive"]}, "wso2am_db_pool_options must be a dictionary, got a list"),
+    ],
+)
+def test_bad_database_setting_types(changes, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        datasources("control_plane", with_db(**changes))
+    assert str(err.value) == PREFIX + message

@@ -110,7 +110,7 @@ def test_rules_raise_with_the_filter_name():
     assert str(err.value).startswith(PREFIX + "a control_plane node needs both apim_db and shared_db")
     with pytest.raises(AnsibleFilterError) as err:
         db_clients(topo, db_settings(db={"type": "sqlite"}))
-    assert str(err.value) == PREFIX + "unknown database type 'sqlite' in db.type; accepted: mysql, postgresql"
+    assert str(err.value) == PREFIX + "unknown database type 'sqlite' in wso2am_db_type; accepted: mysql, postgresql"
 
 
 def test_not_a_topology():

@@ -472,16 +472,37 @@ def test_server_roles_other_than_default_are_refused(ha, host, component, role):
     with pytest.raises(AnsibleFilterError) as err:
         node_config(ha, host, component, settings)
     assert str(err.value) == (
-        f"{PREFIX}server_role '{role}' for {component} is not known to the pack (rule: the 4.5-4.7 "
-        f"component packs' infer.json maps only default, so any other value drops the pack's role "
-        f"settings); set wso2am_server_roles.{component} to 'default' or remove it"
+        f"{PREFIX}wso2am_server_roles.{component}: server_role '{role}' for {component} is not known to "
+        f"the pack (rule: the 4.5-4.7 component packs' infer.json maps only default, so any other value "
+        f"drops the pack's role settings); set wso2am_server_roles.{component} to 'default' or remove it"
     )
 
 
 def test_server_roles_must_be_a_dictionary(minimal):
     with pytest.raises(AnsibleFilterError) as err:
         node_config(minimal, "gw1", "gateway", node_settings(server_roles=["default"]))
-    assert str(err.value) == PREFIX + "server_roles must be a dictionary, got list"
+    assert str(err.value) == PREFIX + "wso2am_server_roles must be a dictionary, got a list"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"extra": ["server"]}, "wso2am_deployment_toml_extra must be a dictionary, got a list"),
+        ({"keystore": "wso2carbon.jks"}, "settings.keystore (the wso2am_keystore_* variables) must be a dictionary, got a string"),
+        ({"truststore": 5}, "settings.truststore (the wso2am_truststore_* variables) must be a dictionary, got a number"),
+        ({"admin_username": ["admin"]}, "wso2am_admin_username must be a string, got a list"),
+    ],
+)
+def test_bad_setting_types_name_the_variable(minimal, changes, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        node_config(minimal, "gw1", "gateway", node_settings(**changes))
+    assert str(err.value) == PREFIX + message
+
+
+def test_settings_must_be_a_dictionary(minimal):
+    with pytest.raises(AnsibleFilterError) as err:
+        node_config(minimal, "gw1", "gateway", ["settings"])
+    assert str(err.value) == PREFIX + "the settings argument must be a dictionary, got a list"
 
 
 def test_defaults_for_admin_keystore_and_truststore():
@@ -532,8 +553,20 @@ def test_unsupported_version(minimal, version):
     with pytest.raises(AnsibleFilterError) as err:
         node_config(minimal, "gw1", "gateway", node_settings(version=version, encryption_key=ENCRYPTION_KEY))
     assert str(err.value) == (
-        f"{PREFIX}version {version} is not supported (rule: this collection deploys the WSO2 API Manager "
-        f"4.5.x, 4.6.x and 4.7.x component packs, written like 4.7.0); set wso2am_version to one of them"
+        f"{PREFIX}wso2am_version {version} is not supported (rule: this collection deploys the WSO2 API "
+        f"Manager 4.5.x, 4.6.x and 4.7.x component packs, written like 4.7.0); set wso2am_version to one "
+        f"of them"
+    )
+
+
+@pytest.mark.parametrize(("version", "shown"), [(["4.7.0"], "a list"), ({"v": "4.7.0"}, "a dictionary"), (True, "the boolean true")])
+def test_version_of_another_kind(minimal, version, shown):
+    with pytest.raises(AnsibleFilterError) as err:
+        node_config(minimal, "gw1", "gateway", node_settings(version=version))
+    assert str(err.value) == (
+        f"{PREFIX}wso2am_version {shown} is not supported (rule: this collection deploys the WSO2 API "
+        f"Manager 4.5.x, 4.6.x and 4.7.x component packs, written like 4.7.0); set wso2am_version to one "
+        f"of them"
     )
 
 
@@ -545,8 +578,8 @@ def test_version_is_required(minimal, version):
     with pytest.raises(AnsibleFilterError) as err:
         node_config(minimal, "gw1", "gateway", settings)
     assert str(err.value) == (
-        PREFIX + "version must be set (wso2am_version; rule: the facts of the deployment.toml differ per "
-        "API-M version)"
+        PREFIX + "wso2am_version must be set (rule: the facts of the deployment.toml differ per API-M "
+        "version); set wso2am_version to the version to deploy, written like 4.7.0"
     )
 
 
@@ -668,6 +701,17 @@ def test_encryption_key_must_be_64_hexadecimal_characters(minimal, key, length):
     )
 
 
+@pytest.mark.parametrize(("key", "kind"), [(int("1" * 64), "a number"), (["00" * 32], "a list"), (True, "a boolean")])
+def test_encryption_key_must_be_a_string(minimal, key, kind):
+    # 64 unquoted decimal digits are a number in YAML.
+    with pytest.raises(AnsibleFilterError) as err:
+        node_config(minimal, "cp1", "control_plane", node_settings(version="4.7.0", encryption_key=key))
+    assert str(err.value) == (
+        f"{PREFIX}wso2am_encryption_key must be a string of 64 hexadecimal characters, got {kind}; quote "
+        f"it in YAML; generate one with: openssl rand -hex 32"
+    )
+
+
 @pytest.mark.parametrize("key", [ENCRYPTION_KEY[:-1], ENCRYPTION_KEY + "0", ENCRYPTION_KEY[:32]])
 def test_encryption_key_of_the_wrong_length_is_not_called_non_hexadecimal(minimal, key):
     with pytest.raises(AnsibleFilterError) as err:
@@ -782,7 +826,8 @@ def test_admin_password_required(minimal, password):
     with pytest.raises(AnsibleFilterError) as err:
         node_config(minimal, "gw1", "gateway", node_settings(admin_password=password))
     assert str(err.value) == (
-        PREFIX + "admin_password must be set (rule: [super_admin] password is required on every node)"
+        PREFIX + "wso2am_admin_password must be set (rule: [super_admin] password is required on every "
+        "node); set it, kept in Ansible Vault (docs/secrets.md)"
     )
 
 

@@ -432,7 +432,7 @@ def test_mask_secrets():
         "vault": {"password": "$secret{admin_password}", "other": {"password": "$env{DB_PASS}"}},
         "not_a_string": {"password": 12345, "key_password": True, "Password": ["a"], "PASSWORD": {"a": "b"}},
         "unset": {"password": None},
-        "name": {"passwords": "not masked", "db_password": "not masked either"},
+        "name": {"passwords": "not masked", "db_password": "masked", "password_file": "not masked"},
         "list": [[{"password": "deep"}]],
     }
     text = to_toml(data, mask_secrets=True)
@@ -451,7 +451,7 @@ def test_mask_secrets():
         "password": "********", "key_password": "********", "Password": "********", "PASSWORD": "********",
     }
     assert parsed["unset"] == {}
-    assert parsed["name"] == {"passwords": "not masked", "db_password": "not masked either"}
+    assert parsed["name"] == {"passwords": "not masked", "db_password": "********", "password_file": "not masked"}
     assert parsed["list"] == [[{"password": "********"}]]
     for secret in ("s3cret", '"ks"', '"kp"', '"db"', '"deep"', "12345"):
         assert secret not in text
@@ -503,6 +503,73 @@ def test_mask_secrets_masks_the_encryption_key_only():
     assert parsed["key"] == "visible too"
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password", "key_password", "secret", "client_secret", "token", "auth_token", "access_token",
+        "apikey", "api_key", "private_key", "Token", "API_KEY", "Client_Secret",
+        "db_password", "keystore_password", "consumer_secret", "refresh_token", "X_TOKEN",
+    ],
+)
+def test_mask_secrets_masks_every_secret_key_name(key):
+    parsed = tomllib.loads(to_toml({"apim": {"some": {key: "s3cret", "name": "kept"}}}, mask_secrets=True))
+    assert parsed == {"apim": {"some": {key: "********", "name": "kept"}}}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "token_types", "key_manager", "auth_header", "key", "secrets_enabled", "tokens", "token_endpoint",
+        "password_file", "passwords", "secret_key_name", "api_keys", "private_key_alias", "keystore",
+    ],
+)
+def test_mask_secrets_leaves_other_keys_alone(key):
+    data = {"apim": {"some": {key: "visible"}}}
+    assert tomllib.loads(to_toml(data, mask_secrets=True)) == data
+
+
+def test_mask_secrets_of_what_users_put_in_extra():
+    data = {
+        "apim": {
+            "ai": {"enable": True, "endpoint": "https://ai.example/v2", "key": "ai-key", "token": "ai-token",
+                   "token_endpoint": "https://idp.example/token"},
+            "distributed_throttling": {"keyvalue_store": {"type": "redis", "password": "redis-pw", "user": "u"}},
+            "key_manager": {"service_url": "https://km:9443/services/", "client_secret": "cs"},
+            "oauth_config": {"auth_header": "Authorization"},
+            "analytics": {"enable": True, "auth_token": "moesif-token"},
+        },
+        "oauth": {"extensions": {"token_types": [{"name": "JWT", "issuer": "x"}]}},
+        "secrets": {"admin_password": "[s3cret]", "db_pw": "$secret{x}", "nested": {"any": "deep"}, "list": ["a"]},
+        "transport": {"https": {"secrets": {"keystore": "ks"}}},
+    }
+    text = to_toml(data, mask_secrets=True)
+    parsed = tomllib.loads(text)
+    assert parsed["apim"] == {
+        "ai": {"enable": True, "endpoint": "https://ai.example/v2", "key": "********", "token": "********",
+               "token_endpoint": "https://idp.example/token"},
+        "distributed_throttling": {"keyvalue_store": {"type": "redis", "password": "********", "user": "u"}},
+        "key_manager": {"service_url": "https://km:9443/services/", "client_secret": "********"},
+        "oauth_config": {"auth_header": "Authorization"},
+        "analytics": {"enable": True, "auth_token": "********"},
+    }
+    assert parsed["oauth"] == data["oauth"]
+    # Every value of a [secrets] table is a secret of WSO2's secure vault; one placeholder stays.
+    assert parsed["secrets"] == {
+        "admin_password": "********", "db_pw": "$secret{x}", "nested": {"any": "********"}, "list": "********",
+    }
+    assert parsed["transport"] == {"https": {"secrets": {"keystore": "********"}}}
+    for secret in ("ai-key", "ai-token", "redis-pw", '"cs"', "moesif-token", "s3cret", "deep", '"ks"'):
+        assert secret not in text
+
+
+def test_mask_secrets_key_only_under_encryption_and_ai():
+    data = {"ai": {"key": "k1"}, "other": {"ai": {"key": "k2"}, "key": "k3"}, "encryption": {"key": "k4"}}
+    parsed = tomllib.loads(to_toml(data, mask_secrets=True))
+    assert parsed == {
+        "ai": {"key": "********"}, "other": {"ai": {"key": "********"}, "key": "k3"}, "encryption": {"key": "********"},
+    }
+
+
 @pytest.mark.parametrize("flag", [True, "true", "yes", 1])
 def test_mask_flag_accepts_awx_strings(flag):
     assert 'password = "********"' in to_toml({"a": {"password": "x"}}, flag)
@@ -533,20 +600,25 @@ def test_masked_node_config_has_no_secret(version):
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize(("data", "kind"), [([1], "list"), ("text", "str"), (None, "NoneType"), (3, "int")])
+@pytest.mark.parametrize(("data", "kind"), [([1], "a list"), ("text", "a string"), (None, "null"), (3, "a number")])
 def test_input_must_be_a_mapping(data, kind):
     with pytest.raises(AnsibleFilterError) as err:
         to_toml(data)
     assert str(err.value) == f"{PREFIX}expects a dictionary to write as TOML, got {kind}"
 
 
+VALUE_RULE = " (rule: a value is a string, a number, a boolean, a date, a list or a dictionary)"
+KEY_RULE = " (rule: every key of deployment.toml is a name); quote the key in YAML"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"a": {"b": object()}}, "cannot write a value of type object at 'a.b' as TOML"),
-        ({"a": b"bytes"}, "cannot write a value of type bytes at 'a' as TOML"),
-        ({"a": [1, {2, 3}]}, "cannot write a value of type set at 'a.1' as TOML"),
-        ({"a": {1: "x"}}, "TOML keys must be strings, got 1 at 'a'"),
+        ({"a": {"b": object()}}, "cannot write a value of type object at 'a.b' as TOML" + VALUE_RULE),
+        ({"a": b"bytes"}, "cannot write bytes at 'a' as TOML" + VALUE_RULE),
+        ({"a": [1, {2, 3}]}, "cannot write a set at 'a.1' as TOML" + VALUE_RULE),
+        ({"a": {1: "x"}}, "TOML keys must be strings, got 1 at 'a'" + KEY_RULE),
+        ({"a": {True: "x"}}, "TOML keys must be strings, got the boolean true at 'a'" + KEY_RULE),
     ],
 )
 def test_unsupported_values(data, message):

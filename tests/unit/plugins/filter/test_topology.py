@@ -421,11 +421,17 @@ def test_gateway_labels_empty(labels):
     )
 
 
-def test_gateway_labels_wrong_type():
+@pytest.mark.parametrize(("labels", "message"), [
+    ({"a": 1}, "must be a list of strings or a comma-separated string, got a dictionary"),
+    (7, "must be a list of strings or a comma-separated string, got 7"),
+    ([["a"]], "must be a string, got a list"),
+])
+def test_gateway_labels_wrong_type(labels, message):
     groups, hostvars = minimal_inventory()
-    hostvars["gw1"]["wso2am_gateway_labels"] = {"a": 1}
-    with pytest.raises(AnsibleFilterError, match="wso2am_gateway_labels on host 'gw1' must be a list of strings"):
+    hostvars["gw1"]["wso2am_gateway_labels"] = labels
+    with pytest.raises(AnsibleFilterError) as err:
         topology(groups, hostvars)
+    assert str(err.value) == PREFIX + "wso2am_gateway_labels on host 'gw1' " + message
 
 
 # ---------------------------------------------------------------- errors
@@ -535,14 +541,17 @@ def test_ssh_lab_hosts_sharing_loopback_do_not_collide():
     assert len(topo["nodes"]) == 3
 
 
-@pytest.mark.parametrize("offset", ["two", "1.5", 1.5, True, [1]])
-def test_offset_not_an_integer(offset):
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [("two", "'two'"), ("1.5", "'1.5'"), (1.5, "1.5"), (True, "the boolean true"), ([1], "a list"), ({"a": 1}, "a dictionary")],
+)
+def test_offset_not_an_integer(offset, shown):
     groups, hostvars = minimal_inventory()
     hostvars["tm1"]["wso2am_traffic_manager_offset"] = offset
     with pytest.raises(AnsibleFilterError) as err:
         topology(groups, hostvars)
-    assert str(err.value).startswith(
-        PREFIX + "wso2am_traffic_manager_offset on host 'tm1' must be an integer, got"
+    assert str(err.value) == (
+        PREFIX + f"wso2am_traffic_manager_offset on host 'tm1' must be an integer, got {shown}"
     )
 
 
@@ -578,7 +587,7 @@ def test_highest_valid_offset():
 def test_groups_must_be_a_mapping():
     with pytest.raises(AnsibleFilterError) as err:
         topology(["cp1"], {})
-    assert str(err.value) == PREFIX + "expects the 'groups' mapping of the inventory as input, got list"
+    assert str(err.value) == PREFIX + "expects the 'groups' mapping of the inventory as input, got a list"
 
 
 def test_duplicate_hosts_in_a_group_are_one_node():
@@ -604,4 +613,4 @@ def test_datasource_overrides_must_be_a_dictionary():
     hostvars["tm1"]["wso2am_node_datasources"] = ["apim_db"]
     with pytest.raises(AnsibleFilterError) as err:
         topology(groups, hostvars)
-    assert str(err.value) == PREFIX + "wso2am_node_datasources on host 'tm1' must be a dictionary, got list"
+    assert str(err.value) == PREFIX + "wso2am_node_datasources on host 'tm1' must be a dictionary, got a list"

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
 from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_facts as facts
 from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_model as model
+from ansible_collections.wso2am.distributed.plugins.plugin_utils import wso2am_values as values
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_model import (
     Wso2amModelError,
     deep_merge,
@@ -37,12 +39,16 @@ def test_to_bool_false(value):
     assert to_bool(value) is False
 
 
-@pytest.mark.parametrize("value", [None, "", "maybe", 2, -1, 0.5, [], {}, "truee"])
-def test_to_bool_rejects(value):
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "null"), ("", "''"), ("maybe", "'maybe'"), (2, "2"), (-1, "-1"), (0.5, "0.5"), ([], "a list"),
+     ({}, "a dictionary"), ("truee", "'truee'")],
+)
+def test_to_bool_rejects(value, shown):
     with pytest.raises(Wso2amModelError) as err:
-        to_bool(value, "multi_tenancy")
+        to_bool(value, "wso2am_multi_tenancy")
     assert str(err.value) == (
-        f"multi_tenancy must be a boolean (true/false, yes/no, on/off or 1/0), got {value!r}"
+        f"wso2am_multi_tenancy must be a boolean (true/false, yes/no, on/off or 1/0), got {shown}"
     )
 
 
@@ -60,10 +66,15 @@ def test_to_int(value, expected):
     assert to_int(value) == expected
 
 
-@pytest.mark.parametrize("value", ["two", "2.5", 2.5, "", None, True, False, [1], float("nan")])
-def test_to_int_rejects(value):
-    with pytest.raises(Wso2amModelError, match=r"^offset must be an integer, got"):
-        to_int(value, "offset")
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("two", "'two'"), ("2.5", "'2.5'"), (2.5, "2.5"), ("", "''"), (None, "null"), (True, "the boolean true"),
+     (False, "the boolean false"), ([1], "a list"), ({"a": 1}, "a dictionary"), (float("nan"), "nan")],
+)
+def test_to_int_rejects(value, shown):
+    with pytest.raises(Wso2amModelError) as err:
+        to_int(value, "wso2am_db_port")
+    assert str(err.value) == f"wso2am_db_port must be an integer, got {shown}"
 
 
 def test_to_int_default():
@@ -101,6 +112,149 @@ def test_is_loopback(address):
 )
 def test_is_not_loopback(address):
     assert not is_loopback(address)
+
+
+# ---------------------------------------------------------------- messages
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [(None, "null"), (True, "a boolean"), (3, "a number"), (1.5, "a number"), ("x", "a string"),
+     ({}, "a dictionary"), ([], "a list"), ((1,), "a list"), ({1}, "a set"), (b"x", "bytes"),
+     (object(), "a value of type object")],
+)
+def test_type_name(value, kind):
+    assert values.type_name(value) == kind
+
+
+def _ansible_values():
+    """The values Ansible hands a filter: its tagged subclasses of str, int, float, list and dict."""
+    from ansible.parsing.utils.yaml import from_yaml
+
+    return from_yaml(
+        "s: text\nn: 5\nf: 1.5\nl: [1]\nd: {k: v}\n", file_name="/inventory/group_vars/all.yml"
+    )
+
+
+def test_ansible_tagged_values_are_named_like_yaml_values():
+    loaded = _ansible_values()
+    # The test is worth something only if Ansible really hands over its own classes.
+    assert {type(value).__name__ for value in loaded.values()} == {
+        "_AnsibleTaggedStr", "_AnsibleTaggedInt", "_AnsibleTaggedFloat", "_AnsibleTaggedList", "_AnsibleTaggedDict",
+    }
+    kinds = {key: values.type_name(value) for key, value in loaded.items()}
+    assert kinds == {"s": "a string", "n": "a number", "f": "a number", "l": "a list", "d": "a dictionary"}
+    shown = {key: values.shown(value) for key, value in loaded.items()}
+    assert shown == {"s": "'text'", "n": "5", "f": "1.5", "l": "a list", "d": "a dictionary"}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda v: to_int(v["s"], "wso2am_db_port"), "wso2am_db_port must be an integer, got 'text'"),
+        (lambda v: to_int(v["l"], "wso2am_db_port"), "wso2am_db_port must be an integer, got a list"),
+        (lambda v: to_bool(v["d"], "wso2am_multi_tenancy"),
+         "wso2am_multi_tenancy must be a boolean (true/false, yes/no, on/off or 1/0), got a dictionary"),
+        (lambda v: values._text(v["l"], "wso2am_db_host"), "wso2am_db_host must be a string, got a list"),
+        (lambda v: values._text(v["d"], "wso2am_db_host"), "wso2am_db_host must be a string, got a dictionary"),
+        (lambda v: values._mapping(v["s"], "wso2am_node_datasources"),
+         "wso2am_node_datasources must be a dictionary, got a string"),
+        (lambda v: values._mapping(v["n"], "wso2am_server_roles"), "wso2am_server_roles must be a dictionary, got a number"),
+        (lambda v: values._mapping(v["l"], "wso2am_deployment_toml_extra"),
+         "wso2am_deployment_toml_extra must be a dictionary, got a list"),
+    ],
+)
+def test_messages_never_name_a_python_class(call, message):
+    with pytest.raises(Wso2amModelError) as err:
+        call(_ansible_values())
+    assert str(err.value) == message
+    assert "Ansible" not in str(err.value)
+
+
+def _settings_templates(tree, prefix=""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _settings_templates(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def test_setting_variables_follow_the_roles_settings():
+    """Every settings key the roles fill from a user's variable is mapped to that variable, and back."""
+    import yaml
+
+    root = pathlib.Path(model.__file__).resolve().parents[2]
+    settings = yaml.safe_load((root / "roles/_common/vars/main.yml").read_text(encoding="utf-8"))["_wso2am_settings"]
+    templates = dict(_settings_templates(settings))
+    from_users = {key for key, template in templates.items() if re.search(r"(?<![A-Za-z])_?wso2am_(?!facts)", template)}
+    mapped = {key for key, name in values.SETTING_VARIABLES.items() if name.startswith("wso2am_")}
+    assert from_users == mapped
+    for key in mapped:
+        # _wso2am_db_port and _wso2am_keystore_password are the user's variable with its default.
+        assert values.SETTING_VARIABLES[key] in templates[key], key
+
+
+@pytest.mark.parametrize(
+    ("setting", "name"),
+    [("db.port", "wso2am_db_port"), ("overrides", "wso2am_node_datasources"), ("extra", "wso2am_deployment_toml_extra"),
+     ("tm_apim_db", "wso2am_traffic_manager_apim_db"), ("keystore.key_password", "wso2am_keystore_password"),
+     ("gateway_count", "settings.gateway_count"), ("node_overrides", "settings.node_overrides"),
+     ("settings", "the settings argument")],
+)
+def test_variable(setting, name):
+    assert values.variable(setting) == name
+
+
+# ---------------------------------------------------------------- Jinja markers in secrets
+
+
+def _marker_message(name, markers):
+    return (
+        f"{name} contains {markers}, which Ansible reads as the start of a Jinja template: it would stop "
+        f"with a templating error that shows the value (rule: a literal secret holding {{{{, {{% or {{# must be "
+        f"marked unsafe); write it as {name}: !unsafe '...' (also inside a vault-encrypted file; see "
+        f"docs/secrets.md)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "markers"),
+    [("ab{{cd", "'{{'"), ("p{%ss", "'{%'"), ("{#x", "'{#'"), ("a{{b{%c", "'{{' and '{%'"),
+     ("{{a{%b{#c", "'{{', '{%' and '{#'"), ("{{ not closed", "'{{'"), ("x{{ y }}", "'{{'")],
+)
+def test_jinja_marker_problem(value, markers):
+    message = values.jinja_marker_problem("wso2am_admin_password", value)
+    assert message == _marker_message("wso2am_admin_password", markers)
+    assert value not in message
+
+
+def test_jinja_marker_problem_on_a_value_ansible_trusts_as_a_template():
+    from ansible.template import trust_as_template
+
+    message = values.jinja_marker_problem("wso2am_db_apim_password", trust_as_template("s3{{cret"))
+    assert message == _marker_message("wso2am_db_apim_password", "'{{'")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "plain-Passw0rd", "a{b}c", "{ {", "%{x}", "$secret{admin}", 12345, ["{{"], {"a": "{{"},
+     "{{ vault_wso2am_admin_password }}", "  {{ lookup('env', 'PW') }} "],
+)
+def test_no_jinja_marker_problem(value):
+    assert values.jinja_marker_problem("wso2am_admin_password", value) is None
+
+
+def test_no_jinja_marker_problem_for_a_value_marked_unsafe():
+    from ansible.parsing.utils.yaml import from_yaml
+
+    unsafe = from_yaml("pw: !unsafe 'p{{ss'\n", file_name="/inventory/group_vars/all/vault.yml")["pw"]
+    assert unsafe == "p{{ss"
+    assert values.jinja_marker_problem("wso2am_admin_password", unsafe) is None
+
+    class OldUnsafeText(str):  # what ansible-core before 2.19 loads for !unsafe
+        __UNSAFE__ = True
+
+    assert values.jinja_marker_problem("wso2am_admin_password", OldUnsafeText("p{{ss")) is None
 
 
 OWN_PLUGINS = "ansible_collections.wso2am.distributed.plugins."
