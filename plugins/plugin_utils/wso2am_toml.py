@@ -215,15 +215,20 @@ def mask_secrets(data, parent=None):
     ``_secret`` or ``_token`` (any case, any depth), of ``[encryption] key`` and
     ``[apim.ai] key``, and every value under a ``[secrets]`` table. A value that is exactly
     one WSO2 placeholder ($ref{...}, $secret{...}, $env{...}, $sys{...}, ${...}) names a
-    secret rather than holds one and is kept; anything longer is masked. A secret that is a
-    table or a list is masked whole, except a table of a ``[secrets]`` table, whose own
-    values are masked one by one.
+    secret rather than holds one and is kept; anything longer is masked. A table whose name
+    only ends like a secret (``[apim.cache.gateway_token]`` holds no secret) is judged key by
+    key; under an exact secret name (``password = {...}``) it is masked whole; every value
+    below a ``[secrets]`` table is masked.
     """
     if isinstance(data, Mapping):
         result = {}
         for key, value in data.items():
             if isinstance(value, Mapping) and isinstance(parent, str) and parent.lower() in SECRET_TABLES:
                 result[key] = mask_secrets(value, parent)  # every value below [secrets]
+            elif (isinstance(key, str) and key.lower() not in SECRET_KEYS and (
+                    isinstance(value, Mapping)
+                    or (_is_list(value) and value and all(isinstance(i, Mapping) for i in value)))):
+                result[key] = mask_secrets(value, key)  # a table named like gateway_token: key by key
             elif is_secret_key(key, parent):
                 result[key] = _mask(value)
             else:

@@ -455,6 +455,11 @@ def test_mask_secrets():
     assert parsed["list"] == [[{"password": "********"}]]
     for secret in ("s3cret", '"ks"', '"kp"', '"db"', '"deep"', "12345"):
         assert secret not in text
+    # A table that only ends like a secret is no secret: the gateway's token cache settings.
+    cache = {"apim": {"cache": {"gateway_token": {"enable": True, "expiry_time": 15}, "auth_token": "t"}}}
+    assert tomllib.loads(to_toml(cache, mask_secrets=True)) == {
+        "apim": {"cache": {"gateway_token": {"enable": True, "expiry_time": 15}, "auth_token": "********"}}
+    }
     # The input is left alone.
     assert data["super_admin"]["password"] == "s3cret"
 
