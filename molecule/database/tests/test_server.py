@@ -90,3 +90,26 @@ def test_apim_user_cannot_log_in_from_the_server_itself(host, passwords, server)
     assert result.rc != 0
     # Over the socket the account is missing (1698); over TCP the host is refused (1130).
     assert "Access denied for user" in result.stderr or "is not allowed to connect" in result.stderr, result.stderr
+
+
+def test_a_populated_database_in_another_collation_is_refused_by_preflight(host):
+    """Asked for utf8mb4_bin (4.7) while the schemas hold tables in latin1_bin: preflight stops, nothing changes."""
+    import os
+    import subprocess
+
+    before = root_sql(host, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'apim_db'")
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(scenario, "converge.yml"),
+         "-e", "wso2am_version=4.7.0", "-e", "wso2am_db_apim_encoding=utf8mb4",
+         "-e", "wso2am_db_shared_encoding=utf8mb4", "-e", "wso2am_db_mysql_collation=utf8mb4_bin"],
+        capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=600,
+    )
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, text[-3000:]
+    assert "apim_db already holds tables in character set latin1 and collation latin1_bin, not utf8mb4 / utf8mb4_bin" in text
+    assert "Nothing was changed" in text
+    assert "Refuse a populated database in another character set or collation (MySQL)" in text
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M)
+    assert recap and all(changed == "0" for _host, changed in recap), recap
+    assert root_sql(host, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'apim_db'") == before
