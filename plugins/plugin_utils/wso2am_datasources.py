@@ -37,7 +37,7 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_topology
 
 
 # --------------------------------------------------------------------------
-# Datasources (facts section 2)
+# Datasources (which node uses which database: docs/fidelity.md, and the docs page on the distributed deployment)
 # --------------------------------------------------------------------------
 
 def _removed(value):
