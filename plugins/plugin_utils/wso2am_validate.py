@@ -133,7 +133,7 @@ def _file_problems(values, components, version, base_dir):
                        f"put the WSO2 packs there, or set wso2am_pack_base_url and wso2am_pack_checksums")
 
 
-def _host_problems(host, values, specs, components, check_files, base_dir):
+def _host_problems(values, components, check_files, base_dir):
     version = values.get("wso2am_version")
     version = version if isinstance(version, str) and re.match(VERSION_PATTERN, version.strip()) else None
     if isinstance(values.get("wso2am_version"), str) and not version:
@@ -187,7 +187,6 @@ def _host_problems(host, values, specs, components, check_files, base_dir):
         yield f"wso2am_serial must be a whole number of hosts (1 or more) or a percentage such as 50%, got {serial!r}"
     if check_files and components:
         yield from _file_problems(values, components, version, base_dir)
-    del specs, host
 
 
 def _model_problems(groups, hostvars, host_values, report, build_nodes=True):
@@ -318,7 +317,7 @@ def validate_inventory(groups, hostvars, specs, defaults=None, check_files=False
                 report.add(host, f"{name} is {value!r}; accepted: {', '.join(map(str, choices))}")
         host_values[host] = values
         components = [c for c in COMPONENTS if host in node_hosts[c]]
-        for problem in _host_problems(host, values, specs, components, check_files, base_dir):
+        for problem in _host_problems(values, components, check_files, base_dir):
             report.add(host, problem)
     # The topology's own rules always; every node's configuration only once the settings are
     # sound (a wrong type would otherwise be reported twice, once more in the model's words).
