@@ -38,7 +38,7 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_facts im
 )
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_node_config import build_node_config
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_topology import build_topology
-from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import Wso2amModelError
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import SETTING_VARIABLES, Wso2amModelError
 
 
 class _Report:
@@ -80,38 +80,27 @@ def _read(hostvars, host, name):
         return None, " ".join(str(exc).split())
 
 
-def _settings(values, version):
-    """The model's settings for one host, from its effective variables (as the roles build them)."""
-    def get(name, default=None):
-        return values.get(name, default)
+# Settings the roles pass as None when the variable is empty (the model then uses its default).
+_EMPTY_MEANS_UNSET = ("overrides", "db.host", "db.port", "db.driver_class", "db.url_options")
 
-    return {
-        "version": version,
-        "admin_username": get("wso2am_admin_username"),
-        "admin_password": get("wso2am_admin_password"),
-        "multi_tenancy": get("wso2am_multi_tenancy"),
-        "google_analytics": get("wso2am_google_analytics"),
-        "tm_apim_db": get("wso2am_traffic_manager_apim_db"),
-        "server_roles": get("wso2am_server_roles"),
-        "encryption_key": get("wso2am_encryption_key"),
-        "overrides": get("wso2am_node_datasources") or None,
-        "extra": get("wso2am_deployment_toml_extra"),
-        "db": {
-            "type": get("wso2am_db_type"),
-            "host": get("wso2am_db_host") or None,
-            # 0 (or "0" from AWX) means the type's default port, as in the roles' settings.
-            "port": None if str(get("wso2am_db_port") or "0").strip() in ("", "0") else get("wso2am_db_port"),
-            "apim_name": get("wso2am_db_apim_name"),
-            "shared_name": get("wso2am_db_shared_name"),
-            "apim_user": get("wso2am_db_apim_user"),
-            "apim_password": get("wso2am_db_apim_password"),
-            "shared_user": get("wso2am_db_shared_user"),
-            "shared_password": get("wso2am_db_shared_password"),
-            "driver_class": get("wso2am_db_driver_class") or None,
-            "url_options": get("wso2am_db_url_options") or None,
-            "pool_options": get("wso2am_db_pool_options"),
-        },
-    }
+
+def _settings(values, version):
+    """The model's settings for one host, from its effective variables, as the roles build them.
+
+    The key -> variable mapping is wso2am_values.SETTING_VARIABLES (a test keeps it equal to
+    the roles' _wso2am_settings); keystores do not change what the model refuses.
+    """
+    settings = {"version": version, "db": {}}
+    for key, name in SETTING_VARIABLES.items():
+        if key == "version" or not name.startswith("wso2am_") or key.startswith(("keystore.", "truststore.")):
+            continue
+        value = values.get(name)
+        # 0 (or "0" from AWX) is the type's default port, as in the roles' settings.
+        if key in _EMPTY_MEANS_UNSET and (not value or (key == "db.port" and str(value).strip() == "0")):
+            value = None
+        table, _dot, leaf = key.rpartition(".")
+        (settings[table] if table else settings)[leaf] = value
+    return settings
 
 
 def _file_problems(values, components, version, base_dir):

@@ -195,54 +195,6 @@ def _is_list(value):
 # Values Ansible would read as templates
 # --------------------------------------------------------------------------
 
-# What starts a Jinja expression, statement or comment in a string Ansible templates.
-JINJA_MARKERS = ("{{", "{%", "{#")
-# A value that is one whole expression, such as "{{ vault_wso2am_admin_password }}": the usual
-# indirection to another variable, meant to be templated.
-_WHOLE_EXPRESSION_RE = re.compile(r"^\s*\{\{.*\}\}\s*$", re.DOTALL)
-
-
-def _not_templated(value):
-    """True when Ansible will not template ``value``: marked ``!unsafe`` (or unsafe by AWX).
-
-    ansible-core 2.19 and later tag a string it may template with ``TrustedAsTemplate``, and
-    leave that tag off an ``!unsafe`` one; older releases load ``!unsafe`` as a class with
-    ``__UNSAFE__``. A plain ``str`` (no tags at all) is assumed to be templated.
-    """
-    if getattr(value, "__UNSAFE__", False):
-        return True
-    tags = getattr(value, "_ansible_tags_mapping", None)
-    if isinstance(tags, Mapping):
-        return not any(getattr(tag, "__name__", "") == "TrustedAsTemplate" for tag in tags)
-    return False
-
-
-def jinja_marker_problem(name, value):
-    """None, or why Ansible would fail on the secret ``value`` of the variable ``name``.
-
-    Ansible templates every string it reads from an inventory or a vars file: a password
-    such as ``ab{{cd`` stops the run with a templating error that shows the value. Give
-    ``value`` as the inventory holds it, before templating (a variable meant to hold a
-    literal: a password, a key). Not a problem: a value without ``{{``, ``{%`` or ``{#``,
-    one Ansible will not template (marked ``!unsafe``), and one that is a whole expression
-    such as ``"{{ vault_wso2am_admin_password }}"`` (an indirection, templated on purpose).
-    The message names the variable and the fix, never the value.
-    """
-    if not isinstance(value, str) or _not_templated(value):
-        return None
-    found = [marker for marker in JINJA_MARKERS if marker in value]
-    if not found or _WHOLE_EXPRESSION_RE.match(value):
-        return None
-    quoted = [f"'{marker}'" for marker in found]
-    markers = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
-    return (
-        f"{name} contains {markers}, which Ansible reads as the start of a Jinja template: it "
-        f"would stop with a templating error that shows the value (rule: a literal secret "
-        f"holding {{{{, {{% or {{# must be marked unsafe); write it as {name}: !unsafe '...' "
-        f"(also inside a vault-encrypted file; see docs/secrets.md)"
-    )
-
-
 def deep_merge(base, extra):
     """Merge ``extra`` over ``base`` into a new dict.
 

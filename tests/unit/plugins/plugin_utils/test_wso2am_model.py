@@ -205,58 +205,6 @@ def test_variable(setting, name):
     assert values.variable(setting) == name
 
 
-# ---------------------------------------------------------------- Jinja markers in secrets
-
-
-def _marker_message(name, markers):
-    return (
-        f"{name} contains {markers}, which Ansible reads as the start of a Jinja template: it would stop "
-        f"with a templating error that shows the value (rule: a literal secret holding {{{{, {{% or {{# must be "
-        f"marked unsafe); write it as {name}: !unsafe '...' (also inside a vault-encrypted file; see "
-        f"docs/secrets.md)"
-    )
-
-
-@pytest.mark.parametrize(
-    ("value", "markers"),
-    [("ab{{cd", "'{{'"), ("p{%ss", "'{%'"), ("{#x", "'{#'"), ("a{{b{%c", "'{{' and '{%'"),
-     ("{{a{%b{#c", "'{{', '{%' and '{#'"), ("{{ not closed", "'{{'"), ("x{{ y }}", "'{{'")],
-)
-def test_jinja_marker_problem(value, markers):
-    message = values.jinja_marker_problem("wso2am_admin_password", value)
-    assert message == _marker_message("wso2am_admin_password", markers)
-    assert value not in message
-
-
-def test_jinja_marker_problem_on_a_value_ansible_trusts_as_a_template():
-    from ansible.template import trust_as_template
-
-    message = values.jinja_marker_problem("wso2am_db_apim_password", trust_as_template("s3{{cret"))
-    assert message == _marker_message("wso2am_db_apim_password", "'{{'")
-
-
-@pytest.mark.parametrize(
-    "value",
-    [None, "", "plain-Passw0rd", "a{b}c", "{ {", "%{x}", "$secret{admin}", 12345, ["{{"], {"a": "{{"},
-     "{{ vault_wso2am_admin_password }}", "  {{ lookup('env', 'PW') }} "],
-)
-def test_no_jinja_marker_problem(value):
-    assert values.jinja_marker_problem("wso2am_admin_password", value) is None
-
-
-def test_no_jinja_marker_problem_for_a_value_marked_unsafe():
-    from ansible.parsing.utils.yaml import from_yaml
-
-    unsafe = from_yaml("pw: !unsafe 'p{{ss'\n", file_name="/inventory/group_vars/all/vault.yml")["pw"]
-    assert unsafe == "p{{ss"
-    assert values.jinja_marker_problem("wso2am_admin_password", unsafe) is None
-
-    class OldUnsafeText(str):  # what ansible-core before 2.19 loads for !unsafe
-        __UNSAFE__ = True
-
-    assert values.jinja_marker_problem("wso2am_admin_password", OldUnsafeText("p{{ss")) is None
-
-
 OWN_PLUGINS = "ansible_collections.wso2am.distributed.plugins."
 
 
