@@ -88,12 +88,24 @@ COMMON_ENTRY_POINTS = {
         ],
         "options": "shared and host",
     },
+    "pki": {
+        "short_description": "Issues the deployment's certificates and keystores on the controller (playbooks/pki.yml)",
+        "description": [
+            "Task file C(pki.yml), run for every node host by C(playbooks/pki.yml) and by C(playbooks/site.yml) "
+            "before any node changes; every task runs on the controller (no node is contacted). Into "
+            "O(wso2am_pki_dir) it issues the CA (or uses O(wso2am_pki_ca_cert_src)), the deployment's primary key "
+            "pair and keystore, and each node's TLS key, certificate and PKCS12 keystore; a certificate is renewed "
+            "only within O(wso2am_pki_renew_days) of expiry.",
+        ],
+        "options": "shared and host",
+    },
     "preflight": {
         "short_description": "Checks what needs the node itself, before anything changes (playbooks/site.yml)",
         "description": [
             "Task file C(preflight.yml), run on every host by the second play of C(playbooks/site.yml), after "
-            "the inventory was validated on the controller; it only reads. It checks the JDK and that a 4.7 "
-            "node's encryption key is the one it started with, and computes the database clients.",
+            "the inventory was validated on the controller; it only reads. It checks the JDK, that a 4.7 "
+            "node's encryption key is the one it started with and, with the secure vault, that systemd-creds is "
+            "there, and computes the database clients.",
         ],
         "options": "shared and host",
     },
@@ -110,7 +122,8 @@ COMMON_ENTRY_POINTS = {
         "short_description": "Reports each node's URLs and health (playbooks/status.yml)",
         "description": [
             "Task file C(status.yml), run by C(playbooks/status.yml) on every node host. It asks each node of the "
-            "host for C(/services/Version) and prints its health and URLs; it changes nothing.",
+            "host for C(/services/Version) and prints its health, URLs and, with the PKI, its certificate's subject, "
+            "names and days to expiry; it changes nothing.",
         ],
         "options": "host and version",
     },

@@ -183,6 +183,27 @@ DEFAULT_TRUSTSTORE = {
     "password": "wso2carbon",
 }
 
+# The collection's own PKI (docs/security-facts.md): PKCS12 stores, which every 4.5-4.7 template
+# passes through as [keystore.*] type (docs: "Supported keystore types are JKS and PKCS12").
+# One TLS keystore per node, one primary keystore (the JWT signer) for the whole deployment; the
+# internal keystore keeps its kernel default (the primary) in 4.5/4.6, 4.7 uses [encryption] key.
+PKI_KEYSTORES = {
+    "tls": {"file_name": "wso2am-tls.p12", "type": "PKCS12", "alias": "wso2am-tls"},
+    "primary": {"file_name": "wso2am-primary.p12", "type": "PKCS12", "alias": "wso2am-primary"},
+}
+# Aliases added to the pack's truststore: the CA, and the primary certificate under the alias the
+# gateway looks up when a JWT carries no kid (shipped client-truststore.jks; docs: jwt-tokens).
+PKI_TRUST_ALIASES = {"ca": "wso2am-ca", "primary": "gateway_certificate_alias"}
+# WSO2's secure vault (carbon-kernel DefaultSecretCallbackHandler, cipher-tool's secret-conf):
+# the keystore password is read from <CARBON_HOME>/password-tmp, which the product then deletes;
+# ciphertexts are Cipher "RSA" (PKCS#1 v1.5) with the identity keystore's certificate.
+SECURE_VAULT = {
+    "password_file": "password-tmp",
+    "secret_conf": "repository/conf/security/secret-conf.properties",
+    "cipher_text": "repository/conf/security/cipher-text.properties",
+    "algorithm": "RSA",
+}
+
 # WSO2 placeholders for the super admin inside other sections (pa ACP gateway environment
 # and token_revocation listener; helm 4.5.x-4.7.x). $ref{super_admin.password} would copy the
 # clear password into generated files.
@@ -284,6 +305,9 @@ def facts_for(version):
         "db_ports": {name: spec["port"] for name, spec in DB_TYPES.items()},
         "keystore": dict(DEFAULT_KEYSTORE),
         "truststore": dict(DEFAULT_TRUSTSTORE),
+        "pki_keystores": {name: dict(spec) for name, spec in PKI_KEYSTORES.items()},
+        "pki_trust_aliases": dict(PKI_TRUST_ALIASES),
+        "secure_vault": dict(SECURE_VAULT),
         "db_drivers": {name: spec["driver"] for name, spec in DB_TYPES.items()},
         "mysql_connector_url": MYSQL_CONNECTOR_URL.format(v=MYSQL_CONNECTOR_VERSION),
         "supported_versions": VERSION_PATTERN,

@@ -329,6 +329,7 @@ def build_node_config(topology, host, component, settings):
         ds_settings["overrides"] = node.get("datasource_overrides")
     datasources = build_datasources(component, ds_settings)
     keystore = _store(settings.get("keystore"), DEFAULT_KEYSTORE, variable("keystore"))
+    primary = _store(settings.get("primary_keystore"), keystore, variable("primary_keystore"))
     truststore = _store(settings.get("truststore"), DEFAULT_TRUSTSTORE, variable("truststore"))
 
     public = _public_hostname(node)
@@ -345,7 +346,7 @@ def build_node_config(topology, host, component, settings):
         },
         "user_store": {"type": "database_unique_id"},
         "database": datasources,
-        "keystore": {"tls": dict(keystore), "primary": dict(keystore)},
+        "keystore": {"tls": dict(keystore), "primary": dict(primary)},
         "truststore": truststore,
     }
     if encryption_key:

@@ -92,7 +92,7 @@ def _settings(values, version):
     """
     settings = {"version": version, "db": {}}
     for key, name in SETTING_VARIABLES.items():
-        if key == "version" or not name.startswith("wso2am_") or key.startswith(("keystore.", "truststore.")):
+        if key == "version" or not name.startswith("wso2am_") or key.startswith(("keystore.", "primary_keystore.", "truststore.")):
             continue
         value = values.get(name)
         # 0 (or "0" from AWX) is the type's default port, as in the roles' settings.
@@ -110,7 +110,8 @@ def _file_problems(values, components, version, base_dir):
             path = os.path.join(base_dir, path)
         return not os.path.isfile(path)
 
-    for name in ("wso2am_keystore_src", "wso2am_truststore_src", "wso2am_jdbc_driver_jar"):
+    for name in ("wso2am_keystore_src", "wso2am_truststore_src", "wso2am_jdbc_driver_jar", "wso2am_pki_ca_cert_src",
+                 "wso2am_pki_ca_key_src", "wso2am_pki_node_cert_src", "wso2am_pki_node_key_src"):
         value = values.get(name)
         if value and missing(value):
             yield f"{name} names '{value}', which is not a file on the controller"
@@ -120,6 +121,62 @@ def _file_problems(values, components, version, base_dir):
             if missing(path):
                 yield (f"the pack {pack}-{version}.zip is not in wso2am_pack_dir ({values['wso2am_pack_dir']}); "
                        f"put the WSO2 packs there, or set wso2am_pack_base_url and wso2am_pack_checksums")
+
+
+def _keystore_problems(values):
+    """What the keystore and PKI settings of a node host get wrong."""
+    pki = _truthy(values.get("wso2am_pki", True))
+    password = values.get("wso2am_keystore_password")
+    if pki:
+        if values.get("wso2am_keystore_src"):
+            yield ("wso2am_keystore_src is set while wso2am_pki is true (the collection issues the keystores); "
+                   "set wso2am_pki: false to use your own keystore, or give your CA with wso2am_pki_ca_cert_src "
+                   "and wso2am_pki_ca_key_src")
+        if values.get("wso2am_truststore_src"):
+            yield ("wso2am_truststore_src is set while wso2am_pki is true (the collection adds its CA to the "
+                   "pack's truststore, keeping the public CAs); set wso2am_pki: false to use your own truststore")
+        if not password:
+            yield ("wso2am_keystore_password is empty; set it (in Ansible Vault): it protects the keystores "
+                   "the collection's PKI issues, and the product reads it at start through the secure vault")
+        elif len(str(password)) < 6:
+            yield ("wso2am_keystore_password is shorter than 6 characters; Java's keytool refuses such "
+                   "store passwords, give a longer one")
+        ca_cert, ca_key = values.get("wso2am_pki_ca_cert_src"), values.get("wso2am_pki_ca_key_src")
+        node_cert, node_key = values.get("wso2am_pki_node_cert_src"), values.get("wso2am_pki_node_key_src")
+        if bool(node_cert) != bool(node_key):
+            yield ("wso2am_pki_node_cert_src and wso2am_pki_node_key_src go together (the node's certificate and "
+                   "its private key); give both or neither")
+        if node_cert and not ca_cert:
+            yield ("wso2am_pki_node_cert_src is set without wso2am_pki_ca_cert_src; give the certificate of the CA "
+                   "that issued it, so that the other nodes trust it")
+        if ca_cert and not ca_key and not node_cert:
+            yield ("wso2am_pki_ca_cert_src is set without wso2am_pki_ca_key_src; give the CA's private key so the "
+                   "collection can issue this node's certificate, or give wso2am_pki_node_cert_src and "
+                   "wso2am_pki_node_key_src")
+        if ca_key and not ca_cert:
+            yield "wso2am_pki_ca_key_src is set without wso2am_pki_ca_cert_src; give the CA's certificate too"
+        days = {}
+        for name in ("wso2am_pki_valid_days", "wso2am_pki_ca_valid_days", "wso2am_pki_renew_days"):
+            value = values.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not str(value).strip().isdigit() or int(str(value)) < 1:
+                yield f"{name} must be a whole number of days (1 or more), got {value!r}"
+            else:
+                days[name] = int(str(value))
+        valid, renew = days.get("wso2am_pki_valid_days"), days.get("wso2am_pki_renew_days")
+        if valid and renew and renew >= valid:
+            yield (f"wso2am_pki_renew_days ({renew}) is not shorter than wso2am_pki_valid_days ({valid}): "
+                   f"every run would renew every certificate; make it shorter")
+        return
+    if not values.get("wso2am_keystore_src") and not _truthy(values.get("wso2am_allow_default_keystore")):
+        yield ("no keystore: wso2am_pki is false, so set wso2am_keystore_src (a keystore file on the "
+               "controller) and wso2am_keystore_password; the pack's default keystore has a public "
+               "password and is accepted only with wso2am_allow_default_keystore: true, for labs")
+    for src, name in (("wso2am_keystore_src", "wso2am_keystore_password"),
+                      ("wso2am_truststore_src", "wso2am_truststore_password")):
+        if values.get(src) and not values.get(name):
+            yield f"{src} is set but {name} is empty; set the store's password (in Ansible Vault)"
 
 
 def _host_problems(values, components, check_files, base_dir):
@@ -145,14 +202,8 @@ def _host_problems(values, components, check_files, base_dir):
             if not values.get(name):
                 yield (f"{name} is empty; set it (in Ansible Vault, or as an AWX credential or extra "
                        f"variable): the collection never falls back to a default password")
-    if components and not values.get("wso2am_keystore_src") and not _truthy(values.get("wso2am_allow_default_keystore")):
-        yield ("no keystore: set wso2am_keystore_src (a keystore file on the controller) and "
-               "wso2am_keystore_password; the pack's default keystore has a public password and is "
-               "accepted only with wso2am_allow_default_keystore: true, for labs")
-    for src, password in (("wso2am_keystore_src", "wso2am_keystore_password"),
-                          ("wso2am_truststore_src", "wso2am_truststore_password")):
-        if components and values.get(src) and not values.get(password):
-            yield f"{src} is set but {password} is empty; set the store's password (in Ansible Vault)"
+    if components:
+        yield from _keystore_problems(values)
     if components and values.get("wso2am_pack_base_url") and version:
         checksums = values.get("wso2am_pack_checksums") or {}
         for pack in sorted({PACKS[component] for component in components}):

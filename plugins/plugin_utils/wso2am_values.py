@@ -56,12 +56,16 @@ SETTING_VARIABLES = {
     "keystore.alias": "wso2am_keystore_alias",
     "keystore.password": "wso2am_keystore_password",
     "keystore.key_password": "wso2am_keystore_password",
+    "primary_keystore.alias": "wso2am_keystore_alias",
+    "primary_keystore.password": "wso2am_keystore_password",
+    "primary_keystore.key_password": "wso2am_keystore_password",
     "truststore.password": "wso2am_truststore_password",
     # Groups the roles build from several variables: only a direct call of a filter can get
     # them wrong, so the message names the filter's argument and the variables behind it.
     "settings": "the settings argument",
     "db": "settings.db (the wso2am_db_* variables)",
     "keystore": "settings.keystore (the wso2am_keystore_* variables)",
+    "primary_keystore": "settings.primary_keystore (the wso2am_keystore_* variables)",
     "truststore": "settings.truststore (the wso2am_truststore_* variables)",
 }
 

@@ -185,7 +185,7 @@ def test_common_entry_points_match_the_task_files_the_playbooks_use():
                 include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
                 if include.get("name") == "wso2am.distributed._common" and include.get("tasks_from"):
                     used.add(Path(include["tasks_from"]).stem)
-    assert used == {"validate", "preflight", "render", "status"}
+    assert used == {"validate", "pki", "preflight", "render", "status"}
     for entry in used:
         assert entry in entries, "roles/_common has no entry point %s" % entry
         assert (ROOT / "roles" / "_common" / "tasks" / ("%s.yml" % entry)).is_file()

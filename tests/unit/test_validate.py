@@ -31,7 +31,7 @@ GOOD = {
     "wso2am_admin_password": "admin-secret-1",
     "wso2am_db_apim_password": "apim-secret-1",
     "wso2am_db_shared_password": "shared-secret-1",
-    "wso2am_allow_default_keystore": True,
+    "wso2am_keystore_password": "keystore-secret-1",
 }
 GROUPS = {
     "database": ["db1"], "control_plane": ["cp1"], "traffic_manager": ["tm1"], "gateway": ["gw1", "gw2"],
@@ -186,9 +186,36 @@ def test_duplicate_gateway_ids_and_two_database_hosts():
 
 
 def test_required_secrets_and_keystore_rules():
-    problems = run({"wso2am_admin_password": "", "wso2am_allow_default_keystore": False})
+    problems = run({"wso2am_admin_password": "", "wso2am_keystore_password": ""})
     assert any(line.startswith("hosts cp1, gw1, gw2 and 1 more: wso2am_admin_password is empty") for line in problems)
-    assert any("no keystore: set wso2am_keystore_src" in line for line in problems)
+    assert any("wso2am_keystore_password is empty" in line for line in problems)
+    problems = run({"wso2am_pki": False})
+    assert any("no keystore: wso2am_pki is false, so set wso2am_keystore_src" in line for line in problems)
+    assert not run({"wso2am_pki": False, "wso2am_allow_default_keystore": True})
+
+
+@pytest.mark.parametrize(
+    "common, expected",
+    [
+        ({"wso2am_keystore_password": "short"}, "wso2am_keystore_password is shorter than 6 characters"),
+        ({"wso2am_keystore_src": "own.jks"}, "wso2am_keystore_src is set while wso2am_pki is true"),
+        ({"wso2am_truststore_src": "own.jks"}, "wso2am_truststore_src is set while wso2am_pki is true"),
+        ({"wso2am_pki_node_cert_src": "gw.crt"}, "wso2am_pki_node_cert_src and wso2am_pki_node_key_src go together"),
+        ({"wso2am_pki_node_cert_src": "gw.crt", "wso2am_pki_node_key_src": "gw.key"},
+         "wso2am_pki_node_cert_src is set without wso2am_pki_ca_cert_src"),
+        ({"wso2am_pki_ca_cert_src": "ca.crt"}, "wso2am_pki_ca_cert_src is set without wso2am_pki_ca_key_src"),
+        ({"wso2am_pki_ca_key_src": "ca.key"}, "wso2am_pki_ca_key_src is set without wso2am_pki_ca_cert_src"),
+        ({"wso2am_pki_renew_days": 400}, "wso2am_pki_renew_days (400) is not shorter than wso2am_pki_valid_days (397)"),
+        ({"wso2am_pki_valid_days": "soon"}, "wso2am_pki_valid_days must be a whole number of days"),
+    ],
+)
+def test_pki_settings_that_cannot_work(common, expected):
+    problems = run(common)
+    assert any(expected in line for line in problems), problems
+
+
+def test_a_ready_made_node_certificate_with_its_ca_is_fine():
+    assert not run({"wso2am_pki_ca_cert_src": "ca.crt", "wso2am_pki_node_cert_src": "gw.crt", "wso2am_pki_node_key_src": "gw.key"})
 
 
 def test_the_model_rules_apply_once_settings_are_sound():

@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid")
+FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault")
 
 
 def load(name):

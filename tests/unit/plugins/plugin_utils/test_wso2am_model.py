@@ -186,7 +186,7 @@ def test_setting_variables_follow_the_roles_settings():
     root = pathlib.Path(model.__file__).resolve().parents[2]
     settings = yaml.safe_load((root / "roles/_common/vars/main.yml").read_text(encoding="utf-8"))["_wso2am_settings"]
     templates = dict(_settings_templates(settings))
-    from_users = {key for key, template in templates.items() if re.search(r"(?<![A-Za-z])_?wso2am_(?!facts)", template)}
+    from_users = {key for key, template in templates.items() if re.search(r"(?<![A-Za-z])_?wso2am_(?!facts|(tls|primary)_keystore\.)", template)}
     mapped = {key for key, name in values.SETTING_VARIABLES.items() if name.startswith("wso2am_")}
     assert from_users == mapped
     for key in mapped:
