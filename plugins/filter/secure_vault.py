@@ -14,9 +14,10 @@ description:
     the primary certificate the way WSO2's cipher tool does (Cipher C(RSA), PKCS#1 v1.5, base64).
   - A ciphertext already on the node (in O(current_toml)) is kept when it still decrypts to the same secret, so a
     re-run with the same secrets changes nothing and a changed secret changes only the nodes that use it.
-  - Without key paths (render.yml) the C([secrets]) values are a placeholder.
+  - For API-M 4.7 (O(encryption_key) given) the vault is key-based (AES-256-GCM with that key), as the 4.7 docs
+    recommend. Without key material (render.yml) the C([secrets]) values are a placeholder.
   - The key files are read on the controller. Facts and sources are in C(docs/security-facts.md).
-positional: current_toml, private_key_path, certificate_path
+positional: current_toml, private_key_path, certificate_path, encryption_key
 options:
   _input:
     description: The node's configuration, from C(wso2am.distributed.node_config).
@@ -32,6 +33,11 @@ options:
   certificate_path:
     description: Path on the controller of the primary certificate (PEM).
     type: path
+  encryption_key:
+    description:
+      - The API-M 4.7 encryption key (64 hex characters). Given, the vault is key-based as 4.7 recommends
+        (AES-256-GCM, base64 of the JSON C({"cipherText", "iv"})) and the key files are not needed.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -68,9 +74,11 @@ def _read(path):
         ) from None
 
 
-def secure_vault(config, current_toml="", private_key_path=None, certificate_path=None):
+def secure_vault(config, current_toml="", private_key_path=None, certificate_path=None, encryption_key=None):
     """Return ``config`` with its secrets as ``$secret{alias}`` and the ``secrets`` table last."""
     try:
+        if encryption_key:
+            return with_secure_vault(config, current_toml or "", encryption_key=encryption_key)
         return with_secure_vault(config, current_toml or "", _read(private_key_path), _read(certificate_path))
     except Wso2amModelError as exc:
         raise AnsibleFilterError(f"{FILTER_NAME}: {exc}") from None

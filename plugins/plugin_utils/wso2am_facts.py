@@ -57,6 +57,10 @@ KNOWN_SERVER_ROLES = ("default",)
 # gateway_types: [apim] gateway_type of the ACP pack's deployment.toml.
 # gateway_id: [apim.gateway_notification] gateway_id is documented from 4.6 (docs 4.6.0).
 # encryption_key: [encryption] key required (docs 4.7.0 symmetric encryption; helm 4.7.x).
+# secure_vault: how the vault encrypts (docs/security-facts.md sections 4-5): "asymmetric" (RSA with
+# the identity keystore, root secret = its password in password-tmp) or, 4.7, "key_based" (AES-GCM
+# with a key read from encryption-key-tmp; the docs recommend it and Helm 4.7.x never pairs an
+# asymmetric vault with 4.7's symmetric internal encryption).
 # jwt_token_type: [[oauth.extensions.token_types]] JWT in the 4.7 ACP pack.
 # local_db_url: [database.local] url of the ACP pack.
 # gateway_analytics: [apim.analytics] of the gateway pack.
@@ -67,6 +71,7 @@ VERSIONS = {
         "gateway_types": "Regular,APK,AWS",
         "gateway_id": False,
         "encryption_key": False,
+        "secure_vault": "asymmetric",
         "jwt_token_type": False,
         "local_db_url": "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE",
         "gateway_analytics": {
@@ -81,6 +86,7 @@ VERSIONS = {
         "gateway_types": "Regular,APK,AWS,Azure,Kong,Envoy",
         "gateway_id": True,
         "encryption_key": False,
+        "secure_vault": "asymmetric",
         "jwt_token_type": False,
         "local_db_url": "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE",
         "gateway_analytics": {"enable": False, "type": "moesif"},
@@ -91,6 +97,7 @@ VERSIONS = {
         "gateway_types": "Regular,APK,AWS,Azure,Kong,Envoy,APIPlatform",
         "gateway_id": True,
         "encryption_key": True,
+        "secure_vault": "key_based",
         "jwt_token_type": True,
         "local_db_url": (
             "jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1"
@@ -194,16 +201,16 @@ PKI_KEYSTORES = {
 # Aliases added to the pack's truststore: the CA, and the primary certificate under the alias the
 # gateway looks up when a JWT carries no kid (shipped client-truststore.jks; docs: jwt-tokens).
 PKI_TRUST_ALIASES = {"ca": "wso2am-ca", "primary": "gateway_certificate_alias"}
-# WSO2's secure vault (carbon-kernel DefaultSecretCallbackHandler, cipher-tool's secret-conf):
-# the keystore password is read from <CARBON_HOME>/password-tmp, which the product then deletes;
-# ciphertexts are Cipher "RSA" (PKCS#1 v1.5) with the identity keystore's certificate.
+# WSO2's secure vault (carbon-kernel DefaultSecretCallbackHandler / EncryptionKeyCallbackHandler,
+# cipher-tool's secret-conf): asymmetric ciphertexts are Cipher "RSA" (PKCS#1 v1.5) with the identity
+# keystore's certificate; key-based ones AES-GCM with the 4.7 key (docs/security-facts.md).
 SECURE_VAULT = {
-    "password_file": "password-tmp",
     "secret_conf": "repository/conf/security/secret-conf.properties",
     "cipher_text": "repository/conf/security/cipher-text.properties",
     "algorithm": "RSA",
+    # The file in CARBON_HOME the product reads the vault's root secret from at start, then deletes.
+    "root_files": {"asymmetric": "password-tmp", "key_based": "encryption-key-tmp"},
 }
-
 # WSO2 placeholders for the super admin inside other sections (pa ACP gateway environment
 # and token_revocation listener; helm 4.5.x-4.7.x). $ref{super_admin.password} would copy the
 # clear password into generated files.
@@ -307,7 +314,8 @@ def facts_for(version):
         "truststore": dict(DEFAULT_TRUSTSTORE),
         "pki_keystores": {name: dict(spec) for name, spec in PKI_KEYSTORES.items()},
         "pki_trust_aliases": dict(PKI_TRUST_ALIASES),
-        "secure_vault": dict(SECURE_VAULT),
+        "secure_vault": dict(SECURE_VAULT, mode=facts["secure_vault"],
+                             root_file=SECURE_VAULT["root_files"][facts["secure_vault"]]),
         "db_drivers": {name: spec["driver"] for name, spec in DB_TYPES.items()},
         "mysql_connector_url": MYSQL_CONNECTOR_URL.format(v=MYSQL_CONNECTOR_VERSION),
         "supported_versions": VERSION_PATTERN,

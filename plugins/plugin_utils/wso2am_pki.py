@@ -10,9 +10,10 @@
 * :func:`vault_references` - a node's deployment.toml with every secret replaced by
   ``$secret{alias}``, and the secrets by alias.
 * :func:`vault_encrypt` - the ``[secrets]`` table: each secret encrypted the way WSO2's cipher
-  tool does (Cipher "RSA", PKCS#1 v1.5, with the primary certificate, base64). PKCS#1 v1.5 is
-  randomised, so a ciphertext already on the node is kept whenever it still decrypts to the
-  wanted value: a re-run with the same secrets changes nothing.
+  tool does: 4.5/4.6 asymmetric (Cipher "RSA", PKCS#1 v1.5, with the primary certificate,
+  base64), 4.7 key-based (AES-256-GCM with the 4.7 encryption key, base64 of the JSON
+  ``{"cipherText", "iv"}``). Both are randomised, so a ciphertext already on the node is kept
+  whenever it still decrypts to the wanted value: a re-run with the same secrets changes nothing.
 
 Facts and sources: docs/security-facts.md. No Ansible import; ``cryptography`` (a dependency of
 ansible-core) is imported only by the functions that encrypt.
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -174,12 +177,54 @@ def _decrypts_to(private_key, ciphertext, wanted):
     return plain == wanted
 
 
-def vault_encrypt(secrets, current, private_key_pem, certificate_pem):
-    """``{alias: base64 ciphertext}`` for ``secrets``, keeping each current ciphertext that still decrypts
+def aes_key(encryption_key):
+    """The 32 bytes of a 4.7 encryption key: 64 hex characters, as WSO2's EncryptionKeyWrapper reads them."""
+    text = str(encryption_key or "").strip()
+    if not re.fullmatch(r"[0-9A-Fa-f]{64}", text):
+        raise Wso2amModelError(
+            "secure vault: the key-based vault of API-M 4.7 encrypts with wso2am_encryption_key, which must be "
+            "64 hexadecimal characters (openssl rand -hex 32)"
+        )
+    return bytes.fromhex(text)
+
+
+def _aes_encrypt(key, wanted):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    iv = os.urandom(12)
+    sealed = AESGCM(key).encrypt(iv, wanted, None)  # ciphertext followed by the 16-byte tag
+    document = {"cipherText": base64.b64encode(sealed).decode("ascii"), "iv": base64.b64encode(iv).decode("ascii")}
+    return base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
+def _aes_decrypts_to(key, ciphertext, wanted):
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        document = json.loads(base64.b64decode(ciphertext, validate=True))
+        sealed, iv = base64.b64decode(document["cipherText"]), base64.b64decode(document["iv"])
+        return AESGCM(key).decrypt(iv, sealed, None) == wanted
+    except (ValueError, KeyError, TypeError, InvalidTag):
+        return False
+
+
+def vault_encrypt(secrets, current, private_key_pem=None, certificate_pem=None, encryption_key=None):
+    """``{alias: ciphertext}`` for ``secrets``, keeping each current ciphertext that still decrypts
     to its secret (``current`` is :func:`current_ciphertexts` of the node's file).
 
-    Without key material (render.yml) every value is :data:`RENDER_PLACEHOLDER`.
+    With ``encryption_key`` (API-M 4.7) the vault is key-based (AES-GCM); else asymmetric with the
+    primary key pair. Without key material (render.yml) every value is :data:`RENDER_PLACEHOLDER`.
     """
+    current = current or {}
+    if encryption_key:
+        key = aes_key(encryption_key)
+        return {
+            alias: (current[alias] if isinstance(current.get(alias), str)
+                    and _aes_decrypts_to(key, current[alias], str(secret).encode("utf-8"))
+                    else _aes_encrypt(key, str(secret).encode("utf-8")))
+            for alias, secret in secrets.items()
+        }
     if not private_key_pem or not certificate_pem:
         return {alias: RENDER_PLACEHOLDER for alias in secrets}
     from cryptography.hazmat.primitives.asymmetric import padding
@@ -188,7 +233,7 @@ def vault_encrypt(secrets, current, private_key_pem, certificate_pem):
     result = {}
     for alias, secret in secrets.items():
         wanted = str(secret).encode("utf-8")
-        old = (current or {}).get(alias)
+        old = current.get(alias)
         if isinstance(old, str) and _decrypts_to(private_key, old, wanted):
             result[alias] = old
         else:
@@ -200,12 +245,15 @@ def _bytes(value):
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-def with_secure_vault(config, current_toml="", private_key_pem=None, certificate_pem=None):
+def with_secure_vault(config, current_toml="", private_key_pem=None, certificate_pem=None, encryption_key=None):
     """A node's configuration with its secrets in WSO2's secure vault, ``[secrets]`` last.
 
     The cipher tool and the docs require ``[secrets]`` to be the last table of deployment.toml;
-    the TOML writer keeps the order of the mapping, whose last key it is.
+    the TOML writer keeps the order of the mapping, whose last key it is. ``encryption_key``
+    (4.7) selects the key-based vault, else the primary key pair encrypts.
     """
     referenced, secrets = vault_references(config)
-    referenced[SECRETS_TABLE] = vault_encrypt(secrets, current_ciphertexts(current_toml), private_key_pem, certificate_pem)
+    referenced[SECRETS_TABLE] = vault_encrypt(
+        secrets, current_ciphertexts(current_toml), private_key_pem, certificate_pem, encryption_key
+    )
     return referenced

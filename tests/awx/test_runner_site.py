@@ -45,6 +45,7 @@ SECRETS = {
     "wso2am_admin_password": "awx-lab-admin-not-secret",
     "wso2am_db_apim_password": "awx-lab-apim-not-secret",
     "wso2am_db_shared_password": "awx-lab-shared-not-secret",
+    "wso2am_keystore_password": "awx-lab-keystore-not-secret",
 }
 TIER_PLAYS = {
     "database": "Databases",
@@ -56,6 +57,7 @@ TIER_PLAYS = {
 VALIDATE_PLAY = "Validate the inventory on the controller (no host is contacted, nothing is changed)"
 PREFLIGHT_PLAY = "Preflight on every host (what needs the node itself; nothing is changed)"
 SECRETS_PLAY = "Load the vault-encrypted secrets"
+PKI_PLAY = "Certificates and keystores (on the controller, no node is contacted)"
 
 
 def _docker_ready() -> str | None:
@@ -118,6 +120,8 @@ def job_dir(tmp_path_factory, awx_lab, standin_packs):
                 # API-M needs MySQL Connector/J: the stand-in jar built beside the stand-in packs.
                 "wso2am_jdbc_driver_jar": str(standin_packs.resolve() / "mysql-connector-j-standin.jar"),
                 "wso2am_heap_max": "512m",
+                # The PKI's keys must outlive a job: under AWX a persistent volume, here the job's folder.
+                "wso2am_pki_dir": str(root / "pki"),
             }
         },
         extravars={},
@@ -134,7 +138,6 @@ def survey_answers(packs: Path, limit_to: str) -> dict:
         "wso2am_multi_tenancy": "false",
         "wso2am_google_analytics": "false",
         "wso2am_traffic_manager_apim_db": "true",
-        "wso2am_allow_default_keystore": "true",
         "wso2am_no_log": "true",
         "wso2am_health_timeout": "180",
         "wso2am_serial": "1",
@@ -183,7 +186,7 @@ def test_site_through_ansible_runner(job_dir, standin_packs):
     events = job_events(first)
     assert events, "no job events in the artifacts"
     started = [e["event_data"]["play"] for e in events if e["event"] == "playbook_on_play_start"]
-    for play in (SECRETS_PLAY, VALIDATE_PLAY, PREFLIGHT_PLAY, *TIER_PLAYS.values()):
+    for play in (SECRETS_PLAY, VALIDATE_PLAY, PKI_PLAY, PREFLIGHT_PLAY, *TIER_PLAYS.values()):
         assert play in started, f"play {play!r} did not start; plays: {started}"
     ran = _plays_with_tasks(events)
     for tier, play in TIER_PLAYS.items():
@@ -206,7 +209,7 @@ def test_site_through_ansible_runner(job_dir, standin_packs):
     tier_plays_that_ran = {play for play in ran if play in TIER_PLAYS.values()}
     assert tier_plays_that_ran == {TIER_PLAYS["gateway"]}, f"tier plays that ran tasks: {sorted(tier_plays_that_ran)}"
     assert ran[TIER_PLAYS["gateway"]] == {"awx-gw1"}
-    assert set(ran) <= {SECRETS_PLAY, VALIDATE_PLAY, PREFLIGHT_PLAY, TIER_PLAYS["gateway"]}, sorted(ran)
+    assert set(ran) <= {SECRETS_PLAY, VALIDATE_PLAY, PKI_PLAY, PREFLIGHT_PLAY, TIER_PLAYS["gateway"]}, sorted(ran)
     assert not second.stats.get("changed"), f"a converged gateway changed: {describe(second)}"
     assert f"WSO2 API Manager-{VERSION}" in _version_page("awx-gw1")
 

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 MIRROR=${WSO2AM_LAB_MIRROR:-http://deb.debian.org/debian}
 recipe=$(sha256sum build-images.sh | cut -c1-16)
-COMMON="python3,python3-apt,systemd,systemd-sysv,dbus,unzip,curl,ca-certificates,sudo,openssh-server,iproute2,procps,gnupg,locales"
+COMMON="python3,python3-apt,python3-cryptography,systemd,systemd-sysv,dbus,unzip,curl,ca-certificates,sudo,openssh-server,iproute2,procps,gnupg,locales"
 
 build() {
   local suite=$1 extra=$2 tag="wso2am-lab:$1"

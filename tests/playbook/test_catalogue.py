@@ -33,7 +33,7 @@ wso2am_version: "4.6.0"
 wso2am_admin_password: catalogue-admin-secret
 wso2am_db_apim_password: catalogue-apim-secret
 wso2am_db_shared_password: catalogue-shared-secret
-wso2am_allow_default_keystore: true
+wso2am_keystore_password: catalogue-keystore-secret
 """
 PLAYBOOKS = ("site.yml", "render.yml")
 

@@ -16,7 +16,7 @@ SECRETS = {
     "wso2am_admin_password": "render-admin-secret",
     "wso2am_db_apim_password": "render-apim-secret",
     "wso2am_db_shared_password": "render-shared-secret",
-    "wso2am_allow_default_keystore": True,
+    "wso2am_keystore_password": "render-keystore-secret",
 }
 
 SIMPLE = {

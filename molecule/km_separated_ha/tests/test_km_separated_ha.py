@@ -5,9 +5,9 @@ import re
 import subprocess
 
 import pytest
-
-from testinfra_helpers import (carbon_log, deployment_toml, main_pid_user, node_name, only, postgresql_login,
-                               scenario_vars, service_unit, services_version)
+import security_checks
+from testinfra_helpers import (carbon_log, deployment_toml, main_pid_user, node_name, only, pki_dir, postgresql_login,
+                               scenario_vars, service_unit, services_version, vault_secret)
 
 CPS, KM, TMS, GWS, DB = ["kh-cp1", "kh-cp2"], "kh-km1", ["kh-tm1", "kh-tm2"], ["kh-gw1", "kh-gw2"], "kh-pg"
 VERSION = "4.7.0"
@@ -71,7 +71,11 @@ def test_every_node_runs_the_packs_server_role_and_the_same_encryption_key(host)
     component = only(host, *APP)
     conf = deployment_toml(host, component)
     assert conf["server"]["server_role"] == "default"
-    assert conf["encryption"]["key"] == scenario_vars()["wso2am_encryption_key"]
+    # Through the key-based secure vault: the reference, and its ciphertext holds the inventory's key.
+    assert conf["encryption"]["key"] == "$secret{encryption_key}"
+    key = scenario_vars()["wso2am_encryption_key"]
+    assert vault_secret(host, conf, "encryption_key", key) == key
+    assert vault_secret(host, conf, "super_admin_password", key) == scenario_vars()["wso2am_admin_password"]
     fingerprint = host.file("/opt/wso2/.encryption-key.sha256")
     assert fingerprint.user == "root" and fingerprint.mode == 0o644
     import hashlib
@@ -210,3 +214,86 @@ def test_postgresql_datasources_use_postgre_type_and_debian_driver(host):
     assert ds["type"] == "postgre" and ds["driver"] == "org.postgresql.Driver"
     assert ds["url"] == "jdbc:postgresql://%s:5432/apim_db" % DB
     assert host.file("/opt/wso2/%s/repository/components/lib/postgresql.jar" % component).exists
+
+
+# --- certificates and secrets (the collection's PKI and 4.7's key-based secure vault) --------
+
+SECRETS = ("wso2am_admin_password", "wso2am_db_apim_password", "wso2am_db_shared_password", "wso2am_keystore_password",
+           "wso2am_encryption_key")
+
+
+def test_every_tls_upstream_verifies_with_its_hostname(host):
+    security_checks.every_tls_upstream_verifies(host, only(host, *APP))
+
+
+def test_truststore_trusts_the_ca_and_the_primary_certificate(host):
+    security_checks.truststore_trusts_the_ca_and_the_primary(host, only(host, *APP))
+
+
+def test_secure_vault_on_and_its_key_file_consumed(host):
+    security_checks.secure_vault_is_on_and_password_tmp_is_gone(host, only(host, *APP))
+
+
+def test_no_inventory_secret_in_product_or_unit_files(host):
+    only(host, *APP)
+    lab = scenario_vars()
+    security_checks.no_secret_on_disk(host, {name: lab[name] for name in SECRETS})
+
+
+def _events(stdout):
+    """(task, host, status) in the order ansible-playbook printed them."""
+    events, task = [], None
+    for line in stdout.splitlines():
+        found = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
+        if found:
+            task = found.group(1)
+            continue
+        found = re.match(r"^(ok|changed|failed|fatal|skipping): \[([^\]\s]+)", line)
+        if found and task:
+            events.append((task, found.group(2), found.group(1)))
+    return events
+
+
+def _not_after(path):
+    out = subprocess.run(["openssl", "x509", "-in", path, "-noout", "-enddate"], capture_output=True, text=True,
+                         check=True).stdout
+    return subprocess.run(["date", "-d", out.split("=", 1)[1].strip(), "+%s"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_certificates_near_expiry_are_renewed_one_gateway_at_a_time(host):
+    """Both gateways' certificates are re-signed to expire in 2 days: the next site.yml renews them (within
+    wso2am_pki_renew_days), and rolls them out one gateway at a time, each healthy before the next; no other
+    node changes."""
+    if node_name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    pki = pki_dir(host)
+    for gateway in GWS:
+        node = os.path.join(pki, "nodes", gateway)
+        subprocess.run(["openssl", "x509", "-req", "-in", os.path.join(node, "tls.csr"), "-CA",
+                        os.path.join(pki, "ca", "ca.crt"), "-CAkey", os.path.join(pki, "ca", "ca.key"),
+                        "-CAcreateserial", "-days", "2", "-copy_extensions", "copy", "-out", os.path.join(node, "tls.crt")],
+                       check=True, capture_output=True)
+    soon = int(_not_after(os.path.join(pki, "nodes", GWS[0], "tls.crt")))
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")],
+        capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=1200,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    for gateway in GWS:
+        assert int(_not_after(os.path.join(pki, "nodes", gateway, "tls.crt"))) > soon + 300 * 86400, gateway
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+    assert all(recap[name] == "0" for name in CPS + TMS + [KM, DB]), recap
+    assert all(recap[name] != "0" for name in GWS), recap
+    events = _events(proc.stdout)
+
+    def position(task_end, gateway, status):
+        for index, (task, name, state) in enumerate(events):
+            if task.endswith(task_end) and name == gateway and state == status:
+                return index
+        raise AssertionError("no %s %s for %s in %s" % (status, task_end, gateway, events[-40:]))
+
+    restart = [position("Restart wso2am-gateway", gw, "changed") for gw in GWS]
+    healthy = [position("against the CA and its hostname", gw, "ok") for gw in GWS]
+    assert restart[0] < healthy[0] < restart[1] < healthy[1], (restart, healthy)

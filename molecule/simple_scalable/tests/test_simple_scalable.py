@@ -1,9 +1,13 @@
 """Verify the Simple Scalable Deployment on every node of the scenario (testinfra)."""
 
+import os
 import re
+import subprocess
 
-from testinfra_helpers import (carbon_log, deployment_toml, lab_vars, main_pid_user, mysql_login, only,
-                               service_unit, services_version)
+import pytest
+import security_checks
+from testinfra_helpers import (carbon_log, deployment_toml, lab_vars, main_pid_user, mysql_login, node_name, only,
+                               pki_dir, service_unit, services_version, verify_tls_from_node)
 
 CP, TM, GWS, DB = "ss-cp1", "ss-tm1", ["ss-gw1", "ss-gw2"], "ss-db"
 PORTS = {
@@ -132,3 +136,80 @@ def test_database_users_only_from_allowed_hosts(host):
         assert apim == "ok" and shared == "ok"
     # A user never reaches the other user's database.
     assert mysql_login(host, DB, "apimadmin", lab["wso2am_db_apim_password"], "shared_db").startswith("refused")
+
+
+# --- certificates and secrets (the collection's PKI and WSO2's secure vault) ------------------
+
+APP = ("control_plane", "traffic_manager", "gateway")
+SECRETS = ("wso2am_admin_password", "wso2am_db_apim_password", "wso2am_db_shared_password", "wso2am_keystore_password")
+
+
+def test_every_tls_upstream_verifies_with_its_hostname(host):
+    security_checks.every_tls_upstream_verifies(host, only(host, *APP))
+
+
+def test_truststore_trusts_the_ca_and_the_primary_certificate(host):
+    security_checks.truststore_trusts_the_ca_and_the_primary(host, only(host, *APP))
+
+
+def test_secure_vault_on_and_password_tmp_consumed(host):
+    security_checks.secure_vault_is_on_and_password_tmp_is_gone(host, only(host, *APP))
+
+
+def test_no_inventory_password_in_product_or_unit_files(host):
+    only(host, *APP)
+    lab = lab_vars()
+    security_checks.no_secret_on_disk(host, {name: lab[name] for name in SECRETS})
+
+
+def _playbook(name, *args):
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args, os.path.join(root, "playbooks", name)],
+        capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=900,
+    )
+
+
+def test_a_rerun_of_pki_issues_nothing(host):
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    proc = _playbook("pki.yml")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M)
+    assert recap and all(changed == "0" for _name, changed in recap), recap
+
+
+def test_a_certificate_without_the_nodes_hostname_fails_its_health_check(host, tmp_path):
+    """A ready-made certificate for ss-gw2 that names another host: the run fails at ss-gw2's health check,
+    naming the node and the hostname mismatch; the next normal run puts a right certificate back."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    gateway = GWS[1]
+    pki = pki_dir(host)
+    key = tmp_path / "wrong.key"
+    cert = tmp_path / "wrong.crt"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-subj", "/CN=wrong.example", "-out", str(tmp_path / "wrong.csr")], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(tmp_path / "wrong.csr"), "-CA", os.path.join(pki, "ca", "ca.crt"),
+                    "-CAkey", os.path.join(pki, "ca", "ca.key"), "-CAcreateserial", "-days", "30",
+                    "-extfile", "/dev/stdin", "-out", str(cert)],
+                   input="subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth,clientAuth\n",
+                   text=True, check=True, capture_output=True)
+    extra = tmp_path / "wrong-san.yml"
+    extra.write_text(
+        "all:\n  hosts:\n    %s:\n      wso2am_pki_node_cert_src: %s\n      wso2am_pki_node_key_src: %s\n"
+        "      wso2am_pki_ca_cert_src: %s\n      wso2am_pki_dir: %s\n"
+        % (gateway, cert, key, os.path.join(pki, "ca", "ca.crt"), pki))
+    try:
+        proc = _playbook("site.yml", "-i", str(extra), "--limit", gateway)
+        text = " ".join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, proc.stdout[-3000:]
+        assert "wso2am-gateway on %s is not healthy" % gateway in text, text[-3000:]
+        assert "Check the certificate of %s against the CA and its hostname" % gateway in text
+        assert "Hostname mismatch" in text or "doesn't match" in text, text[-3000:]
+    finally:
+        proc = _playbook("site.yml", "--limit", gateway)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    bundle = "/tmp/verify-ca.pem"
+    host.run("cp /opt/wso2/pki/ca.crt %s" % bundle)
+    assert verify_tls_from_node(host, bundle, gateway, 9443) == "ok"

@@ -132,3 +132,37 @@ def test_a_key_that_is_not_the_certificates_is_refused(primary):
 def test_a_users_own_secrets_table_is_refused():
     with pytest.raises(Wso2amModelError, match="sets \\[secrets\\] while the collection's secure vault is on"):
         pki.vault_references(dict(CONFIG, secrets={"x": "[y]"}))
+
+
+KEY_47 = "6b0c1f3e9a2d4c5b8e7f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5"
+
+
+def _aes_decrypt(text, key=KEY_47):
+    import json
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    document = json.loads(base64.b64decode(text))
+    return AESGCM(bytes.fromhex(key)).decrypt(
+        base64.b64decode(document["iv"]), base64.b64decode(document["cipherText"]), None).decode()
+
+
+def test_the_47_vault_is_key_based_and_kept_when_unchanged():
+    first = pki.with_secure_vault(CONFIG, "", encryption_key=KEY_47)
+    assert {alias: _aes_decrypt(text) for alias, text in first["secrets"].items()} == pki.vault_references(CONFIG)[1]
+    # The encryption key itself is one of the secrets, encrypted with itself as the 4.7 docs show.
+    assert first["encryption"]["key"] == "$secret{encryption_key}"
+    text = to_toml(first)
+    assert pki.with_secure_vault(CONFIG, text, encryption_key=KEY_47) == first
+    other = "cd" * 32
+    moved = pki.with_secure_vault(CONFIG, text, encryption_key=other)
+    assert _aes_decrypt(moved["secrets"]["super_admin_password"], other) == "admin-secret-1"
+
+
+@pytest.mark.parametrize("key", ["", "abc", "zz" * 32])
+def test_a_key_based_vault_needs_a_hex_aes_key(key):
+    if not key:
+        assert set(pki.with_secure_vault(CONFIG, "", encryption_key=key)["secrets"].values()) == {pki.RENDER_PLACEHOLDER}
+        return
+    with pytest.raises(Wso2amModelError, match="64 hexadecimal characters"):
+        pki.with_secure_vault(CONFIG, "", encryption_key=key)
