@@ -17,7 +17,7 @@ description:
   - For API-M 4.7 (O(encryption_key) given) the vault is key-based (AES-256-GCM with that key), as the 4.7 docs
     recommend. Without key material (render.yml) the C([secrets]) values are a placeholder.
   - The key files are read on the controller. Facts and sources are in C(docs/security-facts.md).
-positional: current_toml, private_key_path, certificate_path, encryption_key
+positional: current_toml, private_key_path, certificate_path, encryption_key, reveal
 options:
   _input:
     description: The node's configuration, from C(wso2am.distributed.node_config).
@@ -38,6 +38,12 @@ options:
       - The API-M 4.7 encryption key (64 hex characters). Given, the vault is key-based as 4.7 recommends
         (AES-256-GCM, base64 of the JSON C({"cipherText", "iv"})) and the key files are not needed.
     type: str
+  reveal:
+    description:
+      - Without key material, write each secret in the cipher tool's input form C([secret]) instead of a placeholder
+        (the unmasked render).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -74,12 +80,14 @@ def _read(path):
         ) from None
 
 
-def secure_vault(config, current_toml="", private_key_path=None, certificate_path=None, encryption_key=None):
+def secure_vault(config, current_toml="", private_key_path=None, certificate_path=None, encryption_key=None,
+                 reveal=False):
     """Return ``config`` with its secrets as ``$secret{alias}`` and the ``secrets`` table last."""
     try:
         if encryption_key:
             return with_secure_vault(config, current_toml or "", encryption_key=encryption_key)
-        return with_secure_vault(config, current_toml or "", _read(private_key_path), _read(certificate_path))
+        return with_secure_vault(config, current_toml or "", _read(private_key_path), _read(certificate_path),
+                                 reveal=bool(reveal))
     except Wso2amModelError as exc:
         raise AnsibleFilterError(f"{FILTER_NAME}: {exc}") from None
 

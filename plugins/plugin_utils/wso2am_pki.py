@@ -209,14 +209,17 @@ def _aes_decrypts_to(key, ciphertext, wanted):
         return False
 
 
-def vault_encrypt(secrets, current, private_key_pem=None, certificate_pem=None, encryption_key=None):
+def vault_encrypt(secrets, current, private_key_pem=None, certificate_pem=None, encryption_key=None, reveal=False):
     """``{alias: ciphertext}`` for ``secrets``, keeping each current ciphertext that still decrypts
     to its secret (``current`` is :func:`current_ciphertexts` of the node's file).
 
     With ``encryption_key`` (API-M 4.7) the vault is key-based (AES-GCM); else asymmetric with the
-    primary key pair. Without key material (render.yml) every value is :data:`RENDER_PLACEHOLDER`.
+    primary key pair. Without key material (render.yml) every value is :data:`RENDER_PLACEHOLDER`,
+    or with ``reveal`` the secret in the cipher tool's input form, ``[secret]``.
     """
     current = current or {}
+    if reveal and not (encryption_key or private_key_pem):
+        return {alias: f"[{secret}]" for alias, secret in secrets.items()}
     if encryption_key:
         key = aes_key(encryption_key)
         return {
@@ -245,7 +248,8 @@ def _bytes(value):
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-def with_secure_vault(config, current_toml="", private_key_pem=None, certificate_pem=None, encryption_key=None):
+def with_secure_vault(config, current_toml="", private_key_pem=None, certificate_pem=None, encryption_key=None,
+                      reveal=False):
     """A node's configuration with its secrets in WSO2's secure vault, ``[secrets]`` last.
 
     The cipher tool and the docs require ``[secrets]`` to be the last table of deployment.toml;
@@ -254,6 +258,6 @@ def with_secure_vault(config, current_toml="", private_key_pem=None, certificate
     """
     referenced, secrets = vault_references(config)
     referenced[SECRETS_TABLE] = vault_encrypt(
-        secrets, current_ciphertexts(current_toml), private_key_pem, certificate_pem, encryption_key
+        secrets, current_ciphertexts(current_toml), private_key_pem, certificate_pem, encryption_key, reveal
     )
     return referenced

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 MIRROR=${WSO2AM_LAB_MIRROR:-http://deb.debian.org/debian}
 recipe=$(sha256sum build-images.sh | cut -c1-16)
-COMMON="python3,python3-apt,python3-cryptography,systemd,systemd-sysv,dbus,unzip,curl,ca-certificates,sudo,openssh-server,iproute2,procps,gnupg,locales"
+COMMON="python3,python3-apt,systemd,systemd-sysv,dbus,unzip,curl,ca-certificates,sudo,openssh-server,iproute2,procps,gnupg,locales"
 
 build() {
   local suite=$1 extra=$2 tag="wso2am-lab:$1"
@@ -33,10 +33,20 @@ build() {
   # Keep the package lists, as a VM has them: apt works at once, and cache_valid_time is honest.
   rm -rf "$dir"/var/cache/apt/archives/*.deb
   tar -C "$dir" -c . | docker import \
-    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
-    -c "LABEL wso2am.lab.recipe=$recipe" - "$tag" >/dev/null
+    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' - "$tag-base" >/dev/null
   rm -rf "$dir" "$dir.log"
   trap - EXIT
+  # Packages whose maintainer scripts need a configured Python (debootstrap's minbase cannot
+  # configure them): installed with apt in a container of the imported image. The stand-in
+  # packs read PKCS12 keystores and decrypt the secure vault with python3-cryptography.
+  docker rm -f "wso2am-lab-build-$suite" >/dev/null 2>&1 || true
+  docker run --name "wso2am-lab-build-$suite" "$tag-base" sh -c \
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-cryptography >/dev/null && apt-get clean' \
+    || { docker rm -f "wso2am-lab-build-$suite" >/dev/null; exit 1; }
+  docker commit -c 'CMD ["/lib/systemd/systemd"]' -c "LABEL wso2am.lab.recipe=$recipe" \
+    "wso2am-lab-build-$suite" "$tag" >/dev/null
+  docker rm -f "wso2am-lab-build-$suite" >/dev/null
+  docker rmi "$tag-base" >/dev/null
   echo "==> built $tag"
 }
 

@@ -69,7 +69,11 @@ def test_simple_scalable_render(tmp_path):
         conf = tomllib.loads(text)
         # Secrets are masked in files meant for review, and never printed.
         assert "render-admin-secret" not in text and "render-apim-secret" not in text
-        assert conf["super_admin"]["password"] == "********"
+        # The node gets a secure vault reference; [secrets] (encrypted at deployment) is masked.
+        assert conf["super_admin"]["password"] == "$secret{super_admin_password}"
+        assert conf["secrets"]["super_admin_password"] == "********"
+        assert conf["keystore"]["tls"]["file_name"] == "wso2am-tls.p12"
+        assert conf["keystore"]["primary"]["file_name"] == "wso2am-primary.p12"
     assert "render-apim-secret" not in proc.stdout
     gw = _toml(out, "gw1")
     assert "apim_db" not in gw["database"] and gw["database"]["shared_db"]["type"] == "h2"
@@ -130,7 +134,8 @@ def test_each_version_renders_what_its_packs_ship(tmp_path, version, gateway_id,
         # The key is written on every 4.7 node only, masked in files meant for review.
         assert ("encryption" in conf) is seven, host
         if seven:
-            assert conf["encryption"]["key"] == "********"
+            assert conf["encryption"]["key"] == "$secret{encryption_key}"
+            assert conf["secrets"]["encryption_key"] == "********"
         assert KEY not in _text(out, host)
     assert ("oauth" in cp) is seven
     assert KEY not in proc.stdout
@@ -149,7 +154,9 @@ def test_4_7_unmasked_render_writes_the_same_key_on_every_node(tmp_path):
     proc, out = _render(tmp_path, SIMPLE, {"wso2am_version": "4.7.0", "wso2am_encryption_key": KEY,
                                            "wso2am_render_mask_secrets": False})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert {_toml(out, h)["encryption"]["key"] for h in ("cp1", "tm1", "gw1", "gw2")} == {KEY}
+    assert {_toml(out, h)["encryption"]["key"] for h in ("cp1", "tm1", "gw1", "gw2")} == {"$secret{encryption_key}"}
+    # Unmasked, [secrets] shows each value in the cipher tool's input form.
+    assert {_toml(out, h)["secrets"]["encryption_key"] for h in ("cp1", "tm1", "gw1", "gw2")} == {"[%s]" % KEY}
     assert KEY not in proc.stdout
 
 

@@ -46,6 +46,10 @@ DEFAULT_OUT = REPO / "tests" / ".packs"
 DEFAULT_VERSION = "4.5.0"
 STORE_PASSWORD = "wso2carbon"
 ALIAS = "wso2carbon"
+# Aliases of client-truststore.jks, as in the real packs (which hold ~100
+# public CAs besides; one stand-in "public" root CA stands for them).
+TRUST_ALIASES = ("wso2carbon", "gateway_certificate_alias")
+PUBLIC_CA_ALIAS = "standin-public-root-ca"
 FALLBACK_JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 ZIP_DATE = (2025, 1, 1, 0, 0, 0)
 
@@ -230,11 +234,14 @@ def _keytool():
 
 
 def make_security(workdir):
-    """Create the TLS PEM and the two JKS stores; return {name: bytes}.
+    """Create the two JKS stores; return {name: bytes}.
 
-    One RSA key serves both: standin-tls.pem (key + cert, used by the
-    stand-in server) and wso2carbon.jks (alias wso2carbon); the cert is also
-    imported in client-truststore.jks.
+    wso2carbon.jks: one RSA key, alias wso2carbon (password wso2carbon),
+    self-signed for localhost/127.0.0.1; the stand-in server serves it on
+    its TLS ports by default.  client-truststore.jks (JKS, wso2carbon):
+    that certificate as wso2carbon and gateway_certificate_alias, and a
+    stand-in public root CA (standin-public-root-ca) whose key is thrown
+    away, as no deployment has a public CA's key.
     """
     openssl = shutil.which("openssl")
     if not openssl:
@@ -254,13 +261,19 @@ def make_security(workdir):
           "-destkeystore", "wso2carbon.jks", "-deststoretype", "JKS",
           "-deststorepass", pw, "-destkeypass", pw, "-destalias", ALIAS],
          workdir)
-    _run([keytool, "-importcert", "-noprompt", "-alias", ALIAS,
-          "-file", "cert.pem", "-keystore", "client-truststore.jks",
-          "-storetype", "JKS", "-storepass", pw], workdir)
+    _run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+          "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "7300",
+          "-subj", "/CN=Stand-in Public Root CA/O=WSO2 APIM stand-in test "
+          "fixture/OU=stands for the public CAs of the real trust store",
+          "-addext", "basicConstraints=critical,CA:TRUE",
+          "-addext", "keyUsage=critical,keyCertSign,cRLSign"], workdir)
+    for alias, pem_file in ([(a, "cert.pem") for a in TRUST_ALIASES]
+                            + [(PUBLIC_CA_ALIAS, "ca.pem")]):
+        _run([keytool, "-importcert", "-noprompt", "-alias", alias,
+              "-file", pem_file, "-keystore", "client-truststore.jks",
+              "-storetype", "JKS", "-storepass", pw], workdir)
     work = Path(workdir)
-    pem = (work / "key.pem").read_bytes() + (work / "cert.pem").read_bytes()
     return {
-        "standin-tls.pem": pem,
         "wso2carbon.jks": (work / "wso2carbon.jks").read_bytes(),
         "client-truststore.jks": (work / "client-truststore.jks").read_bytes(),
     }

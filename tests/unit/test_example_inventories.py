@@ -23,7 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ("example", "example-km-ha")
 # Folders of an inventory folder that Ansible never parses as inventory.
 VARS_FOLDERS = ("group_vars", "host_vars")
-SOURCE_VARIABLES = ("wso2am_keystore_src", "wso2am_truststore_src", "wso2am_pack_dir", "wso2am_render_dir")
+SOURCE_VARIABLES = ("wso2am_pack_dir", "wso2am_render_dir")
 
 
 def _ansible_inventory(inventory):
@@ -74,3 +74,15 @@ def test_files_the_example_names_are_outside_the_inventory_folder(name):
         assert template.startswith("{{ inventory_dir }}/"), variable
         path = os.path.normpath(template.replace("{{ inventory_dir }}", str(folder)))
         assert not path.startswith(str(folder) + os.sep), f"{variable} points inside {folder}: {path}"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_pki_folder_is_beside_the_inventory_folder_not_inside(name):
+    """The PKI writes keys and certificates; inside an inventory folder Ansible would parse them."""
+    folder = ROOT / "inventories" / name
+    defaults = yaml.safe_load((ROOT / "roles/_common/defaults/main.yml").read_text(encoding="utf-8"))
+    template = defaults["wso2am_pki_dir"]
+    assert template == ("{{ inventory_dir | default(playbook_dir, true) | dirname }}/pki/"
+                        "{{ inventory_dir | default(playbook_dir, true) | basename }}")
+    path = os.path.join(os.path.dirname(str(folder)), "pki", os.path.basename(str(folder)))
+    assert not path.startswith(str(folder) + os.sep) and os.path.basename(path) == name

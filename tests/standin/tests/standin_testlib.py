@@ -81,3 +81,52 @@ def log_lines(home):
     if not path.exists():
         return []
     return path.read_text().splitlines()
+
+
+def start_node(script, kind, home, env, processes, args=(), timeout=20):
+    """Run ``script`` in the foreground on a free port offset.
+
+    Returns (proc, offset) once the node logs that it listens, or
+    (proc, None) when it exited first (a refusal).  Retries another offset
+    when a port was taken meanwhile.
+    """
+    from standin_server import PORTS
+
+    for _ in range(5):
+        offset = free_offset(PORTS[kind])
+        proc = subprocess.Popen(
+            [str(script), f"-DportOffset={offset}", *args], env=env,
+            start_new_session=True, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        processes.append(proc)
+        ready = f"INFO Stand-in ({kind}) listening on ports"
+        mine = f", pid {proc.pid}"
+
+        def started():
+            if any(line.startswith(ready) and line.endswith(mine)
+                   for line in log_lines(home)):
+                return "up"
+            return "exited" if proc.poll() is not None else None
+
+        state = wait_for(started, timeout)
+        if state == "up":
+            return proc, offset
+        if proc.poll() is None or not any(
+                "ERROR cannot bind port" in line for line in log_lines(home)):
+            return proc, None
+    return proc, None
+
+
+def unverified_get(url, timeout=3.0):
+    """(status, body) of GET url, not verifying any TLS certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url, timeout=timeout,
+                                    context=context) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+    except (OSError, ssl.SSLError):
+        return None

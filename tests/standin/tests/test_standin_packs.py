@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 import build_packs
 import standin_server as ss
 from fake_mysql import FakeMySQL
+from pki_testlib import SwappableTLSServer, pack_key, served_cert_der
 from standin_testlib import (free_offset, http_get, log_lines, port_free,
                              real_java_home, unzip, wait_for)
 
@@ -129,9 +131,13 @@ def test_unpacked_layout(packs_dir, tmp_path):
         assert list((home / "repository/components/lib").iterdir()) == []
         for rel in ("repository/logs", "repository/database",
                     "repository/resources/security/wso2carbon.jks",
-                    "repository/resources/security/client-truststore.jks",
-                    "repository/resources/security/standin-tls.pem"):
+                    "repository/resources/security/client-truststore.jks"):
             assert (home / rel).exists(), rel
+        assert not (home / "repository/resources/security/"
+                    "standin-tls.pem").exists()
+        for module in ("standin_security.py", "standin_vault.py",
+                       "standin_tls.py"):
+            assert (home / "lib/standin" / module).is_file(), module
         for rel in ("dbscripts/mysql.sql", "dbscripts/postgresql.sql",
                     "dbscripts/apimgt/mysql.sql",
                     "dbscripts/apimgt/postgresql.sql"):
@@ -158,6 +164,14 @@ def test_keystores(packs_dir, tmp_path):
          "-storepass", "wso2carbon", "-alias", "wso2carbon"],
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "PrivateKeyEntry" in out.stdout
+    out = subprocess.run(
+        [keytool, "-list", "-keystore", str(sec / "client-truststore.jks"),
+         "-storetype", "JKS", "-storepass", "wso2carbon"],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for alias in ("wso2carbon", "gateway_certificate_alias",
+                  "standin-public-root-ca"):
+        assert f"{alias}, " in out.stdout and "trustedCertEntry" in out.stdout
 
 
 # ------------------------------------------------------------------ gateway
@@ -232,11 +246,10 @@ def _start_foreground(script, kind, home, java_home, processes):
 def test_gateway_foreground(packs_dir, tmp_path, processes):
     java_home = _need_java()
     home = unzip(packs_dir / f"{GW}.zip", tmp_path)
-    km = _listener()
+    km = SwappableTLSServer(pack_key(home))  # https: a TLS peer
     tm_port = _closed_port()
     conf = home / "repository/conf/deployment.toml"
-    conf.write_text(GW_TOML.format(km_port=km.getsockname()[1],
-                                   tm_port=tm_port))
+    conf.write_text(GW_TOML.format(km_port=km.port, tm_port=tm_port))
     proc, offset = _start_foreground(home / "bin/gateway.sh", "gateway",
                                      home, java_home, processes)
     tm = None
@@ -246,7 +259,11 @@ def test_gateway_foreground(packs_dir, tmp_path, processes):
         assert version, f"no answer; log: {log_lines(home)}"
         assert version[0] == 200
         assert f"WSO2 API Manager-{VERSION}" in version[1]
-        pem = str(home / "repository/resources/security/standin-tls.pem")
+        pem = tmp_path / "served.pem"
+        pem.write_text(ssl.DER_cert_to_PEM_cert(
+            served_cert_der(9443 + offset)))
+        assert served_cert_der(9443 + offset) == pack_key(home)[1][0]
+        pem = str(pem)
         health = http_get(f"https://localhost:{9443 + offset}"
                           "/api/am/gateway/v2/server-startup-healthcheck",
                           cafile=pem)
@@ -263,8 +280,8 @@ def test_gateway_foreground(packs_dir, tmp_path, processes):
                 f" offset={offset}") in lines
         assert (home / "wso2carbon.pid").read_text().strip() == str(proc.pid)
 
-        km_line = f"INFO UPSTREAM key_manager 127.0.0.1:{km.getsockname()[1]}"\
-                  " reachable"
+        km_line = f"INFO UPSTREAM key_manager 127.0.0.1:{km.port}"\
+                  " reachable, TLS verified"
         assert wait_for(lambda: km_line in log_lines(home), 5)
         warn = f"WARN UPSTREAM throttle_decision 127.0.0.1:{tm_port} " \
                "unreachable, retrying"

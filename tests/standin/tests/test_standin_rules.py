@@ -436,4 +436,6 @@ def test_parse_args():
                           "-DportOffset=3", "-Dfoo=bar", "-Xmx1g"])
     assert opts["kind"] == "gateway" and opts["home"] == "/h"
     assert opts["daemon"] is True and opts["port_offset"] == "3"
-    assert opts["ignored"] == ["-Dfoo=bar", "-Xmx1g"]
+    assert opts["ignored"] == ["-Xmx1g"]
+    assert opts["sysprops"] == {"httpclient.hostnameVerifier": "AllowAll",
+                                "portOffset": "3", "foo": "bar"}

@@ -7,8 +7,8 @@ next to standin_server.py, which imports it.  Standard library only.
   (``driver_name``, ``check_driver_dialect``);
 * the ``[server] server_role`` values the pack's infer.json knows
   (``check_server_role``);
-* the 4.7+ ``[encryption] key`` (``encryption_key_problem``,
-  ``ensure_encryption_key``).
+* the 4.7+ ``[encryption] key`` (``encryption_key_problem``, checked on
+  the value after secure vault resolution, ``ensure_encryption_key``).
 
 Every ``check_*`` function returns an error string (one line) or None.
 """
@@ -180,9 +180,12 @@ def check_server_role(config, home):
 
 ENCRYPTION_SINCE = (4, 7)
 _HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
-# Values resolved at start-up (cipher tool, environment, system property):
-# the stand-in cannot see the key behind them and lets them pass.
-_RESOLVED_LATER = re.compile(r"\$(secret|env|sys)\{[^}]+\}")
+# Values resolved at start-up (cipher tool, environment, system property).
+# The server resolves $secret{} before the check; an $env{}/$sys{} whose
+# variable/property it cannot see is let pass.
+_RESOLVED_LATER = re.compile(r"\$(secret|env|sys)\{([^}]+)\}")
+_SECRETS_HEADER = re.compile(r"^[ \t]*\[[ \t]*secrets[ \t]*\][ \t]*(#.*)?$",
+                             re.MULTILINE)
 _ENCRYPTION_HEADER = re.compile(r"^[ \t]*\[[ \t]*encryption[ \t]*\][ \t]*"
                                 r"(#.*)?$", re.MULTILINE)
 
@@ -212,26 +215,49 @@ def _aes_key_bytes(key):
     return len(key.encode("utf-8"))
 
 
-def encryption_key_problem(version, config):
+def _resolve_reference(key, environ, sysprops):
+    """(value, source) of an $env{}/$sys{} key; (None, ..) if unknown."""
+    m = _RESOLVED_LATER.fullmatch(key.strip())
+    if not m:
+        return key, None
+    kind, name = m.group(1), m.group(2)
+    if kind == "env" and environ is not None and name in environ:
+        return environ[name], f"$env{{{name}}}"
+    if kind == "sys" and sysprops is not None and name in sysprops:
+        return sysprops[name], f"$sys{{{name}}}"
+    return None, None
+
+
+def encryption_key_problem(version, config, environ=None, sysprops=None):
     """Error if a 4.7+ node's [encryption] key cannot be an AES key.
 
     The real provider decodes a 64- or 48-character hex key and takes any
     other string as raw bytes; AES needs 16, 24 or 32 bytes, anything else
-    fails at start-up. None when the key is fine, when there is none (the
-    node generates one), when it is a $secret{..}, $env{..} or $sys{..}
-    reference, and for 4.5/4.6, which ignore [encryption] key.
+    fails at start-up. ``config`` is the one after secure vault
+    resolution, so a $secret{..} key is checked as its decrypted value; an
+    $env{..} key as the variable in ``environ``, a $sys{..} key as the -D
+    property in ``sysprops``.  None when the key is fine, when there is
+    none (the node generates one), when it is a reference the stand-in
+    cannot see, and for 4.5/4.6, which ignore [encryption] key.
     """
     if not uses_encryption_key(version):
         return None
     key, present = _encryption_key(config)
     if not present:
         return None
+    source = None
+    if isinstance(key, str):
+        key, source = _resolve_reference(key, environ, sysprops)
+        if key is None:
+            return None
     if isinstance(key, str) and (_HEX64.fullmatch(key)
                                  or _RESOLVED_LATER.fullmatch(key.strip())
                                  or _aes_key_bytes(key) in (16, 24, 32)):
         return None
     shape = (f"{len(key)} characters" if isinstance(key, str)
              else f"a TOML {type(key).__name__}, not a string")
+    if source:
+        shape += f", from {source}"
     return (f"[encryption] key in {CONF_REL} is not a usable AES key "
             f"({shape}): API-M {version} encrypts internal data with "
             "SymmetricKeyInternalCryptoProvider, which decodes 64 or 48 "
@@ -242,10 +268,10 @@ def encryption_key_problem(version, config):
 def add_encryption_key(text, key):
     """deployment.toml text with ``key`` set as [encryption] key, or None.
 
-    Puts it in an existing [encryption] table, else appends the table, else
-    (the table was made by dotted keys) adds a top-level
-    ``encryption.key``; keeps the first result that is valid TOML and holds
-    the key.
+    Puts it in an existing [encryption] table, else appends the table
+    (before a [secrets] table, which must stay the last one), else (the
+    table was made by dotted keys) adds a top-level ``encryption.key``;
+    keeps the first result that is valid TOML and holds the key.
     """
     line = f'key = "{key}"'
     candidates = []
@@ -253,6 +279,11 @@ def add_encryption_key(text, key):
     if header:
         end = header.end()
         candidates.append(f"{text[:end]}\n{line}{text[end:]}")
+    secrets = _SECRETS_HEADER.search(text)
+    if secrets:
+        start = secrets.start()
+        candidates.append(f"{text[:start]}[encryption]\n{line}\n\n"
+                          f"{text[start:]}")
     body = text if not text or text.endswith("\n") else text + "\n"
     candidates.append(f"{body}\n[encryption]\n{line}\n")
     candidates.append(f'encryption.key = "{key}"\n{text}')
@@ -266,14 +297,17 @@ def add_encryption_key(text, key):
     return None
 
 
-def ensure_encryption_key(version, home, config):
+def ensure_encryption_key(version, home, config, check=True):
     """Generate a 4.7+ node's missing [encryption] key, as a real node does.
 
     Returns (config, warning, error).  With no key, writes a random 256-bit
     key (64 hex) into deployment.toml in place and returns the re-read
-    config and a warning; with a bad key, an error; otherwise the config.
+    config and a warning; with a bad key (when ``check``), an error;
+    otherwise the config.  Any present key, $secret{}/$env{} included,
+    counts as present (the start script's EncryptionKeyGenerator); the
+    server passes ``check=False`` and checks the resolved key later.
     """
-    err = encryption_key_problem(version, config)
+    err = encryption_key_problem(version, config) if check else None
     if err:
         return config, None, err
     if not uses_encryption_key(version) or _encryption_key(config)[1]:

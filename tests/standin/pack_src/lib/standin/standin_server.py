@@ -7,19 +7,25 @@ pack's bin/*.sh scripts.  It imitates just enough of a WSO2 API Manager
 4.5+ node for deployment tests:
 
 * the start-up refusals a real node would hit (wrong Java, broken
-  deployment.toml, JDBC driver jar missing or not recognised by API-M,
-  gateway without shared_db, unknown server_role, bad 4.7 encryption key,
-  case-insensitive MySQL collation), and the 4.7 node's own encryption
-  key when deployment.toml has none;
-* the TCP ports of the node kind (plus the port offset);
-* ``GET /services/Version`` and the gateway readiness check;
-* a TCP probe of every upstream endpoint named in deployment.toml.
+  deployment.toml, secure vault that cannot resolve, JDBC driver jar
+  missing or not recognised by API-M, gateway without shared_db, unknown
+  server_role, bad 4.7 encryption key, case-insensitive MySQL collation,
+  keystore or trust store that cannot be loaded), and the 4.7 node's own
+  encryption key when deployment.toml has none;
+* the ports of the node kind (plus the port offset), the TLS ones serving
+  the [keystore.tls] key;
+* ``GET /services/Version`` and the gateway readiness check (503 while a
+  TLS upstream fails verification);
+* a probe of every upstream endpoint named in deployment.toml: TCP, then
+  for https/wss/ssl a TLS handshake trusting exactly [truststore].
 
-Python standard library only (3.11+, needs ``tomllib``).  The check
-functions (``check_java``, ``check_config`` ...) are pure and importable so
-that they can be unit tested without starting anything; more rules live in
-standin_checks.py and the MySQL client in standin_mysql.py, shipped next to
-this file.
+Python 3.11+ (needs ``tomllib``) and, for PKCS12 keystores and secure
+vault, the ``cryptography`` package.  The check functions
+(``check_java``, ``check_config`` ...) are pure and importable so that
+they can be unit tested without starting anything; more rules live in
+standin_checks.py, the MySQL client in standin_mysql.py, keystores in
+standin_security.py, secure vault in standin_vault.py and TLS in
+standin_tls.py, shipped next to this file.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 import standin_checks  # noqa: E402  (shipped next to this file)
 import standin_mysql  # noqa: E402
+import standin_tls  # noqa: E402
+import standin_vault  # noqa: E402
 
 KINDS = ("control_plane", "key_manager", "gateway", "traffic_manager")
 
@@ -53,6 +61,9 @@ PORTS = {
     "gateway": (9443, 9763, 8243, 8280, 9099, 8099, 9021, 8021),
     "key_manager": (9443, 9763),
 }
+# Ports that only accept a TLS handshake and close: binary data publisher
+# SSL (9711), gateway WebSocket TLS (8099) and WebSub HTTPS (8021).
+TLS_ACCEPT_CLOSE = (9711, 8099, 8021)
 HTTPS_PORT = 9443
 HTTP_PORT = 9763
 GW_PASSTHROUGH_HTTPS = 8243
@@ -66,8 +77,6 @@ LOG_REL = os.path.join("repository", "logs", "wso2carbon.log")
 CONSOLE_REL = os.path.join("repository", "logs", "standin-console.out")
 CONF_REL = os.path.join("repository", "conf", "deployment.toml")
 LIB_REL = os.path.join("repository", "components", "lib")
-TLS_PEM_REL = os.path.join("repository", "resources", "security",
-                           "standin-tls.pem")
 VERSION_REL = os.path.join("bin", "version.txt")
 PID_FILE = "wso2carbon.pid"
 
@@ -75,6 +84,8 @@ PRODUCT = "WSO2 API Manager"
 
 PROBE_TIMEOUT = 2.0
 PROBE_RETRY = 3.0
+# The start scripts pass -Dhttpclient.hostnameVerifier=AllowAll first.
+DEFAULT_SYSPROPS = {"httpclient.hostnameVerifier": "AllowAll"}
 
 
 # --------------------------------------------------------------------------
@@ -468,12 +479,27 @@ def _server_hostname(config):
 
 def extract_upstreams(config, offset=0):
     """De-duplicated [(name, host, port)] to probe, in config order."""
+    seen = set()
+    result = []
+    for name, host, port, _ in extract_upstream_endpoints(config, offset):
+        if (name, host, port) not in seen:
+            seen.add((name, host, port))
+            result.append((name, host, port))
+    return result
+
+
+def extract_upstream_endpoints(config, offset=0):
+    """De-duplicated [(name, host, port, tls)] to probe, in config order.
+
+    ``tls`` is True for https://, wss:// and ssl:// URLs.
+    """
     hostname = _server_hostname(config)
     seen = set()
     result = []
     for name, url in upstream_urls(config):
+        tls = standin_tls.tls_scheme(url)
         for host, port in parse_endpoint(url, offset, hostname):
-            key = (name, host, port)
+            key = (name, host, port, tls)
             if key not in seen:
                 seen.add(key)
                 result.append(key)
@@ -537,8 +563,12 @@ def version_xml(version):
     ).encode("utf-8")
 
 
-def make_handler(version, kind, tls, management):
-    """Request handler class for one HTTP(S) port."""
+def make_handler(version, kind, tls, management, health=None):
+    """Request handler class for one HTTP(S) port.
+
+    ``health`` (standin_tls.UpstreamHealth): while it names a failing TLS
+    upstream, the version and readiness paths answer 503.
+    """
     version_body = version_xml(version)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -555,6 +585,13 @@ def make_handler(version, kind, tls, management):
         def _route(self):
             path = self.path.split("?", 1)[0]
             path = path.rstrip("/") or "/"
+            health_path = management and (
+                path == VERSION_PATH
+                or (tls and kind == "gateway" and path == GW_HEALTH_PATH))
+            problem = health.problem() if health and health_path else None
+            if problem:
+                return 503, "text/plain; charset=UTF-8", (
+                    problem.encode("utf-8") + b"\n")
             if management and path == VERSION_PATH:
                 return 200, "text/xml; charset=UTF-8", version_body
             if (management and tls and kind == "gateway"
@@ -627,28 +664,51 @@ class AcceptClosePort(_QuietMixin, socketserver.ThreadingTCPServer):
         super().__init__(address, _CloseHandler)
 
 
-def bind_ports(kind, offset, version, tls_pem):
-    """Bind every port of ``kind``: ([(port, server)], error)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(tls_pem)
-    except (OSError, ssl.SSLError) as exc:
-        return [], f"cannot load TLS certificate {tls_pem}: {_one_line(exc)}"
+class _HandshakeCloseHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            self.request.settimeout(15)
+            self.request.do_handshake()
+        except (OSError, ssl.SSLError):
+            pass
+
+
+class TLSAcceptClosePort(_QuietMixin, socketserver.ThreadingTCPServer):
+    """Accepts a TLS handshake, then closes (binary SSL, WSS, WebSub TLS)."""
+
+    def __init__(self, address, context):
+        self.ssl_context = context
+        super().__init__(address, _HandshakeCloseHandler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.ssl_context.wrap_socket(
+            sock, server_side=True, do_handshake_on_connect=False), addr
+
+
+def bind_ports(kind, offset, version, context, health=None):
+    """Bind every port of ``kind``: ([(port, server)], error).
+
+    ``context``: the server SSLContext of the [keystore.tls] key.
+    """
     servers = []
     for base in PORTS[kind]:
         port = base + offset
         address = ("0.0.0.0", port)
         try:
             if base == HTTPS_PORT:
-                srv = TLSPort(address, make_handler(version, kind, True, True),
-                              context)
+                srv = TLSPort(address, make_handler(version, kind, True, True,
+                                                    health), context)
             elif base == HTTP_PORT:
                 srv = HTTPPort(address,
-                               make_handler(version, kind, False, True))
+                               make_handler(version, kind, False, True,
+                                            health))
             elif kind == "gateway" and base == GW_PASSTHROUGH_HTTPS:
                 srv = TLSPort(address,
                               make_handler(version, kind, True, False),
                               context)
+            elif base in TLS_ACCEPT_CLOSE:
+                srv = TLSAcceptClosePort(address, context)
             elif kind == "gateway" and base == GW_PASSTHROUGH_HTTP:
                 srv = HTTPPort(address,
                                make_handler(version, kind, False, False))
@@ -663,13 +723,22 @@ def bind_ports(kind, offset, version, tls_pem):
     return servers, None
 
 
-def probe_upstream(logger, stop, name, host, port):
-    """Connect to host:port until it works; log the outcome."""
+def probe_upstream(logger, stop, name, host, port, verifier=None,
+                   health=None):
+    """Probe host:port until it works; log the outcome.
+
+    With ``verifier`` (standin_tls.UpstreamVerifier) a TCP connection is
+    not enough: the TLS handshake must verify too.  Until it does,
+    ``health`` holds the reason (the node answers 503) and each new reason
+    is logged as an ERROR line.
+    """
     warned = False
+    last_reason = None
+    key = (name, host, port)
     while not stop.is_set():
         try:
-            with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
-                pass
+            sock = socket.create_connection((host, port),
+                                            timeout=PROBE_TIMEOUT)
         except OSError:
             if not warned:
                 logger.log("WARN", f"UPSTREAM {name} {host}:{port} "
@@ -677,14 +746,34 @@ def probe_upstream(logger, stop, name, host, port):
                 warned = True
             stop.wait(PROBE_RETRY)
             continue
-        logger.log("INFO", f"UPSTREAM {name} {host}:{port} reachable")
-        return
+        if verifier is None:
+            sock.close()
+            logger.log("INFO", f"UPSTREAM {name} {host}:{port} reachable")
+            return
+        reason = verifier.handshake(sock, host)
+        if reason is None:
+            if health is not None:
+                health.ok(key)
+            logger.log("INFO", f"UPSTREAM {name} {host}:{port} reachable, "
+                               "TLS verified")
+            return
+        if health is not None:
+            health.fail(key, reason)
+        if reason != last_reason:
+            logger.log("ERROR", f"{reason} (upstream {name} {host}:{port})")
+            last_reason = reason
+        stop.wait(PROBE_RETRY)
 
 
 def parse_args(argv):
-    """--kind K --home H [--daemon] [--version V] [-DportOffset=N] [...]."""
+    """--kind K --home H [--daemon] [--version V] [-Dkey=value ...].
+
+    ``-D`` options are system properties (the last one of a key wins);
+    -DportOffset=N sets ``port_offset``.
+    """
     opts = {"kind": None, "home": None, "daemon": False, "version": None,
-            "port_offset": None, "ignored": []}
+            "port_offset": None, "sysprops": dict(DEFAULT_SYSPROPS),
+            "ignored": []}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -692,8 +781,11 @@ def parse_args(argv):
             opts[arg[2:]] = args.pop(0)
         elif arg == "--daemon":
             opts["daemon"] = True
-        elif arg.startswith("-DportOffset="):
-            opts["port_offset"] = arg.split("=", 1)[1]
+        elif arg.startswith("-D") and len(arg) > 2:
+            key, _, value = arg[2:].partition("=")
+            opts["sysprops"][key] = value
+            if key == "portOffset":
+                opts["port_offset"] = value
         else:
             opts["ignored"].append(arg)
     return opts
@@ -761,15 +853,27 @@ def main(argv=None):
     major, err = java_check(version, java_home)
     if err:
         return refuse(err)
+    sysprops = opts["sysprops"]
     config, err = load_config(home)
     if err:
         return refuse(err)
+    # The 4.7 start script's key generator runs before the server reads
+    # anything: a $secret{}/$env{} key counts as present.
     config, warning, err = standin_checks.ensure_encryption_key(
-        version, home, config)
+        version, home, config, check=False)
     if err:
         return refuse(err)
     if warning:
         logger.log("WARN", warning)
+    config, vault_info, err = standin_vault.resolve(home, config)
+    if err:
+        return refuse(err)
+    if vault_info:
+        logger.log("INFO", vault_info)
+    err = standin_checks.encryption_key_problem(version, config, os.environ,
+                                                sysprops)
+    if err:
+        return refuse(err)
     err = check_config_data(kind, config, home)
     if err:
         return refuse(err)
@@ -777,15 +881,23 @@ def main(argv=None):
     if err:
         return refuse(err)
 
+    verifier_mode = standin_tls.hostname_verifier(sysprops)
     logger.log("INFO", f"Starting {PRODUCT}-{version} stand-in ({kind}) "
                        f"offset={offset}")
     logger.log("INFO", f"Using JAVA_HOME={java_home} (Java {major}); "
-                       "JAVA_OPTS/JVM_MEM_OPTS are ignored by the stand-in")
+                       "-D system properties are read "
+                       f"(httpclient.hostnameVerifier={verifier_mode}), "
+                       "other JVM options are ignored by the stand-in")
     err = check_databases(config, db_wait_seconds(), logger.log)
     if err:
         return refuse(err)
+    node_tls, err = standin_tls.load_node_tls(home, config)
+    if err:
+        return refuse(err)
+    logger.log("INFO", node_tls.summary)
+    health = standin_tls.UpstreamHealth()
     servers, err = bind_ports(kind, offset, version,
-                              os.path.join(home, TLS_PEM_REL))
+                              node_tls.server_context, health)
     if err:
         return refuse(err)
 
@@ -815,9 +927,11 @@ def main(argv=None):
         if not parse_endpoint(url, offset, hostname):
             logger.log("WARN", f"UPSTREAM {name} {url} cannot be parsed, "
                                "not probed")
-    for name, host, port in extract_upstreams(config, offset):
+    verifier = standin_tls.UpstreamVerifier(node_tls.trusted, verifier_mode)
+    for name, host, port, tls in extract_upstream_endpoints(config, offset):
         threading.Thread(target=probe_upstream,
-                         args=(logger, stop, name, host, port),
+                         args=(logger, stop, name, host, port,
+                               verifier if tls else None, health),
                          daemon=True).start()
 
     while not stop.wait(0.5):
