@@ -243,8 +243,9 @@ def to_toml(data, mask=False):
     """Write ``data`` (a mapping) as a TOML document.
 
     Tables keep insertion order; within a table its plain values come first,
-    then its sub-tables, then its arrays of tables. ``None`` values are left
-    out. The output always ends with a newline unless it is empty.
+    then its sub-tables, then its arrays of tables. A top-level ``secrets`` table
+    (WSO2's secure vault) is written last of all, as WSO2's cipher tool requires.
+    ``None`` values are left out. The output always ends with a newline unless it is empty.
     """
     if not isinstance(data, Mapping):
         raise Wso2amModelError(
@@ -253,5 +254,8 @@ def to_toml(data, mask=False):
     if mask:
         data = mask_secrets(data)
     lines = []
-    _toml_table(lines, data, (), "root")
+    last = {key: value for key, value in data.items() if str(key).lower() in SECRET_TABLES and isinstance(value, Mapping)}
+    _toml_table(lines, {key: value for key, value in data.items() if key not in last}, (), "root")
+    for key, value in last.items():
+        _toml_table(lines, {key: value}, (), "root")
     return "\n".join(lines) + "\n" if lines else ""

@@ -104,6 +104,9 @@ PACKS = {
 }
 
 COMMON_EMPTY_DIRS = [
+    # The real packs ship repository/conf/security (cipher-tool.properties, the secure vault's
+    # cipher-text.properties and the other security configs); secret-conf.properties goes here.
+    "repository/conf/security",
     "repository/components/lib",
     "repository/components/dropins",
     "repository/logs",

@@ -204,8 +204,9 @@ def test_a_certificate_without_the_nodes_hostname_fails_its_health_check(host, t
         proc = _playbook("site.yml", "-i", str(extra), "--limit", gateway)
         text = " ".join((proc.stdout + proc.stderr).split())
         assert proc.returncode != 0, proc.stdout[-3000:]
-        assert "wso2am-gateway on %s is not healthy" % gateway in text, text[-3000:]
-        assert "Check the certificate of %s against the CA and its hostname" % gateway in text
+        assert "wso2am-gateway on %s is not healthy: the certificate it serves on https://%s:9443" % (
+            gateway, gateway) in text, text[-3000:]
+        assert "does not name its hostname %s" % gateway in text
         assert "Hostname mismatch" in text or "doesn't match" in text, text[-3000:]
     finally:
         proc = _playbook("site.yml", "--limit", gateway)

@@ -166,3 +166,10 @@ def test_a_key_based_vault_needs_a_hex_aes_key(key):
         return
     with pytest.raises(Wso2amModelError, match="64 hexadecimal characters"):
         pki.with_secure_vault(CONFIG, "", encryption_key=key)
+
+
+def test_secrets_stay_last_after_arrays_of_tables():
+    config = dict(CONFIG, event_listener=[{"id": "token_revocation", "type": "org.x"}])
+    text = to_toml(pki.with_secure_vault(config, encryption_key=KEY_47))
+    headers = [line for line in text.splitlines() if line.startswith("[")]
+    assert headers[-1] == "[secrets]" and "[[event_listener]]" in headers, headers
