@@ -288,12 +288,12 @@ def test_certificates_near_expiry_are_renewed_one_gateway_at_a_time(host):
     assert all(recap[name] != "0" for name in GWS), recap
     events = _events(proc.stdout)
 
-    def position(task_end, gateway, status):
+    def position(task_part, gateway, status):
         for index, (task, name, state) in enumerate(events):
-            if task.endswith(task_end) and name == gateway and state == status:
+            if task_part in task and name == gateway and state == status:
                 return index
         raise AssertionError("no %s %s for %s in %s" % (status, task_end, gateway, events[-40:]))
 
     restart = [position("Restart wso2am-gateway", gw, "changed") for gw in GWS]
-    healthy = [position("against the CA and its hostname", gw, "ok") for gw in GWS]
+    healthy = [position("Check the served certificate against the CA and the hostname", gw, "ok") for gw in GWS]
     assert restart[0] < healthy[0] < restart[1] < healthy[1], (restart, healthy)
