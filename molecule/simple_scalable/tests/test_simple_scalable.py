@@ -214,3 +214,28 @@ def test_a_certificate_without_the_nodes_hostname_fails_its_health_check(host, t
     bundle = "/tmp/verify-ca.pem"
     host.run("cp /opt/wso2/pki/ca.crt %s" % bundle)
     assert verify_tls_from_node(host, bundle, gateway, 9443) == "ok"
+
+
+def test_a_gateway_that_cannot_reach_its_traffic_manager_stops_at_its_gate(host):
+    """With the traffic manager down, the next run stops at ss-gw1's connectivity gate, naming what it
+    cannot reach, before the gateway is restarted; the gateway keeps running as it was."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    gateway = GWS[0]
+    pid = subprocess.run(["docker", "exec", gateway, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["docker", "exec", TM, "systemctl", "stop", "wso2am-traffic-manager"], check=True)
+    try:
+        proc = _playbook("site.yml", "--limit", gateway, "-e", "wso2am_gate_timeout=3")
+        text = " ".join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, proc.stdout[-3000:]
+        assert ("%s cannot reach %s:5672 (traffic manager JMS), %s:9611 (traffic manager binary), "
+                "%s:9711 (traffic manager binary SSL)" % (gateway, TM, TM, TM, TM)) in text, text[-3000:]
+        assert "it was not (re)started" in text
+        recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+        assert recap.get(gateway) == "0", recap
+    finally:
+        subprocess.run(["docker", "exec", TM, "systemctl", "start", "wso2am-traffic-manager"], check=True)
+    after = subprocess.run(["docker", "exec", gateway, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert after == pid != "0"

@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault")
+FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams")
 
 
 def load(name):
