@@ -216,6 +216,23 @@ def test_a_certificate_without_the_nodes_hostname_fails_its_health_check(host, t
     assert verify_tls_from_node(host, bundle, gateway, 9443) == "ok"
 
 
+def test_status_reports_each_nodes_certificate(host):
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    proc = _playbook("status.yml")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    text = " ".join(proc.stdout.split())
+    for node in [CP, TM] + GWS:
+        found = re.search(r"%s on %s: HEALTHY;.*?certificate %s, names DNS:%s, expires in (\d+) days"
+                          % (re.escape(service_unit_component(node)), node, node, node), text)
+        assert found, (node, text[-3000:])
+        assert 300 < int(found.group(1)) <= 397
+
+
+def service_unit_component(node):
+    return {CP: "control_plane", TM: "traffic_manager"}.get(node, "gateway")
+
+
 def test_a_gateway_that_cannot_reach_its_traffic_manager_stops_at_its_gate(host):
     """With the traffic manager down, the next run stops at ss-gw1's connectivity gate, naming what it
     cannot reach, before the gateway is restarted; the gateway keeps running as it was."""
