@@ -163,19 +163,8 @@ format_properties = standin_security.format_properties
 # Root password (DefaultSecretCallbackHandler)
 # --------------------------------------------------------------------------
 
-def _first_line(path):
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.decode("utf-8", "replace").splitlines()[0] if data else ""
-
-
-def _wipe_and_delete(path):
-    size = os.path.getsize(path)
-    with open(path, "r+b") as fh:
-        fh.write(b"\0" * size)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.unlink(path)
+_first_line = standin_vault_key.first_line
+_wipe_and_delete = standin_vault_key.wipe_and_delete
 
 
 def read_root_password(home):
@@ -391,21 +380,11 @@ def _resolve(home, config):
         return _resolve_key_based(home, config, conf, aliases)
     password, where = read_root_password(home)
     key = _identity_key(conf, password, where)
-    texts, repo = _cipher_texts(home, conf) if aliases else ({}, None)
     algorithm = conf.get("secretRepositories.file.algorithm", "RSA")
-    plain = {}
-    for alias in aliases:
-        if alias not in texts:
-            raise VaultError(f"Secure vault: the secret repository {repo} "
-                             f"has no entry {alias}")
-        try:
-            plain[alias] = decrypt(key, texts[alias], algorithm)
-        except ValueError as exc:
-            raise VaultError(
-                f"Secure vault cannot decrypt secret {alias} with the "
-                f"private key {conf['keystore.identity.alias']} of "
-                f"{conf['keystore.identity.location']} ({algorithm}): "
-                f"{exc}") from None
+    plain = _decrypt_all(
+        home, conf, aliases, lambda text: decrypt(key, text, algorithm),
+        f"the private key {conf['keystore.identity.alias']} of "
+        f"{conf['keystore.identity.location']} ({algorithm})")
     info = (f"Secure vault resolved {len(plain)} secret(s) ("
             f"{', '.join(aliases) or 'none referenced'}) with the private "
             f"key {conf['keystore.identity.alias']} of "
@@ -423,6 +402,16 @@ def _resolve_key_based(home, config, conf, aliases):
         key, where = standin_vault_key.read_root_key(home)
     except ValueError as exc:
         raise VaultError(str(exc)) from None
+    plain = _decrypt_all(home, conf, aliases,
+                         lambda text: standin_vault_key.decrypt(key, text),
+                         "the symmetric encryption key")
+    info = (f"Secure vault (key-based) resolved {len(plain)} secret(s) ("
+            f"{', '.join(aliases) or 'none referenced'}); key from {where}")
+    return substitute(config, plain), info, None
+
+
+def _decrypt_all(home, conf, aliases, decrypt_one, with_what):
+    """{alias: plaintext} of every referenced alias; VaultError naming the alias, never a secret."""
     texts, repo = _cipher_texts(home, conf) if aliases else ({}, None)
     plain = {}
     for alias in aliases:
@@ -430,10 +419,8 @@ def _resolve_key_based(home, config, conf, aliases):
             raise VaultError(f"Secure vault: the secret repository {repo} "
                              f"has no entry {alias}")
         try:
-            plain[alias] = standin_vault_key.decrypt(key, texts[alias])
+            plain[alias] = decrypt_one(texts[alias])
         except ValueError as exc:
             raise VaultError(f"Secure vault cannot decrypt secret {alias} with "
-                             f"the symmetric encryption key: {exc}") from None
-    info = (f"Secure vault (key-based) resolved {len(plain)} secret(s) ("
-            f"{', '.join(aliases) or 'none referenced'}); key from {where}")
-    return substitute(config, plain), info, None
+                             f"{with_what}: {exc}") from None
+    return plain

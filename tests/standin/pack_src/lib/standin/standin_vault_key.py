@@ -53,13 +53,15 @@ def check_conf(conf, where):
     return None
 
 
-def _first_line(path):
+def first_line(path):
+    """First line of a secret file (shared with standin_vault)."""
     with open(path, "rb") as fh:
         data = fh.read()
     return data.decode("utf-8", "replace").splitlines()[0] if data else ""
 
 
-def _wipe_and_delete(path):
+def wipe_and_delete(path):
+    """Overwrite a secret file with zeros, then delete it, as WSO2's callback handlers do."""
     size = os.path.getsize(path)
     with open(path, "r+b") as fh:
         fh.write(b"\0" * size)
@@ -77,11 +79,11 @@ def read_root_key(home):
             os.replace(plain, tmp)
             where = f"{plain} (renamed to encryption-key-tmp, then deleted)"
         if os.path.lexists(tmp):
-            text = _first_line(tmp)
-            _wipe_and_delete(tmp)
+            text = first_line(tmp)
+            wipe_and_delete(tmp)
             where = where or f"{tmp} (deleted)"
         elif os.path.lexists(persist):
-            text, where = _first_line(persist), f"{persist} (kept)"
+            text, where = first_line(persist), f"{persist} (kept)"
         else:
             raise ValueError(
                 "Secure vault (key-based) needs the symmetric encryption key, but "
