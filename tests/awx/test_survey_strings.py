@@ -29,6 +29,7 @@ PASSWORDS = {
     "wso2am_admin_password": "render-admin-not-secret",
     "wso2am_db_apim_password": "render-apim-not-secret",
     "wso2am_db_shared_password": "render-shared-not-secret",
+    "wso2am_keystore_password": "render-keystore-not-secret",
 }
 INVENTORY_VARS = {"all": {"ansible_connection": "community.docker.docker", "wso2am_db_type": "mysql", **PASSWORDS}}
 # Two deployments that differ in every setting a survey could carry.
