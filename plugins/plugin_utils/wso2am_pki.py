@@ -67,7 +67,7 @@ def node_sans(host, hostvars):
     names = [hv.get("wso2am_hostname"), hv.get("ansible_host"), host, hv.get("wso2am_public_hostname")]
     extra = hv.get("wso2am_pki_extra_sans") or []
     if isinstance(extra, str):
-        extra = [part for part in extra.split(",")]
+        extra = extra.split(",")
     if not _is_list(extra):
         raise Wso2amModelError(
             f"wso2am_pki_extra_sans on host '{host}' must be a list of names or addresses, got {type(extra).__name__}"

@@ -93,8 +93,10 @@ def node_upstreams(topology, component, config, db_host=None):
     found, seen = [], set()
     for path, text in _walk(config):
         what = _label(path)
-        endpoint = _endpoint(text) if what else None
-        if not endpoint:
+        if not what:
+            continue
+        endpoint = _endpoint(text)
+        if endpoint is None:
             continue
         host, port = endpoint
         tier = "database" if (db_host and host == db_host) else _tier_of(topology, host, port)
