@@ -247,7 +247,7 @@ def test_a_gateway_that_cannot_reach_its_traffic_manager_stops_at_its_gate(host)
         text = " ".join((proc.stdout + proc.stderr).split())
         assert proc.returncode != 0, proc.stdout[-3000:]
         assert ("%s cannot reach %s:5672 (traffic manager JMS), %s:9611 (traffic manager binary), "
-                "%s:9711 (traffic manager binary SSL)" % (gateway, TM, TM, TM, TM)) in text, text[-3000:]
+                "%s:9711 (traffic manager binary SSL)" % (gateway, TM, TM, TM)) in text, text[-3000:]
         assert "it was not (re)started" in text
         recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
         assert recap.get(gateway) == "0", recap
