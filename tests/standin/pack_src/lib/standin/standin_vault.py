@@ -163,34 +163,22 @@ format_properties = standin_security.format_properties
 # Root password (DefaultSecretCallbackHandler)
 # --------------------------------------------------------------------------
 
-_first_line = standin_vault_key.first_line
-_wipe_and_delete = standin_vault_key.wipe_and_delete
-
-
 def read_root_password(home):
     """(password, where) from the password files in ``home``; VaultError.
 
     ``password`` is renamed to ``password-tmp`` first; ``password-tmp`` is
     overwritten and deleted after reading; ``password-persist`` is kept.
     """
-    plain, tmp, persist = (os.path.join(home, n) for n in PASSWORD_FILES)
-    where = None
     try:
-        if os.path.lexists(plain):
-            os.replace(plain, tmp)
-            where = f"{plain} (renamed to password-tmp, then deleted)"
-        if os.path.lexists(tmp):
-            password = _first_line(tmp)
-            _wipe_and_delete(tmp)
-            return password, where or f"{tmp} (deleted)"
-        if os.path.lexists(persist):
-            return _first_line(persist), f"{persist} (kept)"
+        found = standin_vault_key.consume(home, PASSWORD_FILES)
     except OSError as exc:
         raise VaultError(
             "Secure vault cannot read or delete the keystore password file "
             f"in {home}: {exc.strerror or exc} ({exc.filename or ''}); "
             "the node's user must be able to read it and to delete "
             "password/password-tmp") from None
+    if found is not None:
+        return found
     raise VaultError(
         "Secure vault needs the identity keystore password, but the node "
         f"has no console to prompt {PROMPT} on and none of "

@@ -70,29 +70,41 @@ def wipe_and_delete(path):
     os.unlink(path)
 
 
+def consume(home, names):
+    """(first line, where) of the first secret file of ``names`` in ``home``, or None.
+
+    ``names`` = (plain, tmp, persist), as WSO2's DefaultSecretCallbackHandler and
+    EncryptionKeyCallbackHandler read them: ``plain`` is renamed to ``tmp``; ``tmp``
+    is read, overwritten and deleted; ``persist`` is read and kept. OSError passes.
+    """
+    plain, tmp, persist = (os.path.join(home, n) for n in names)
+    where = None
+    if os.path.lexists(plain):
+        os.replace(plain, tmp)
+        where = f"{plain} (renamed to {names[1]}, then deleted)"
+    if os.path.lexists(tmp):
+        text = first_line(tmp)
+        wipe_and_delete(tmp)
+        return text, where or f"{tmp} (deleted)"
+    if os.path.lexists(persist):
+        return first_line(persist), f"{persist} (kept)"
+    return None
+
+
 def read_root_key(home):
     """(key bytes, where) from the key files in ``home``; ValueError (no secret in it)."""
-    plain, tmp, persist = (os.path.join(home, n) for n in KEY_FILES)
-    where = None
     try:
-        if os.path.lexists(plain):
-            os.replace(plain, tmp)
-            where = f"{plain} (renamed to encryption-key-tmp, then deleted)"
-        if os.path.lexists(tmp):
-            text = first_line(tmp)
-            wipe_and_delete(tmp)
-            where = where or f"{tmp} (deleted)"
-        elif os.path.lexists(persist):
-            text, where = first_line(persist), f"{persist} (kept)"
-        else:
-            raise ValueError(
-                "Secure vault (key-based) needs the symmetric encryption key, but "
-                f"the node has no console to prompt {PROMPT} on and none of "
-                f"{', '.join(os.path.join(home, n) for n in KEY_FILES)} exists")
+        found = consume(home, KEY_FILES)
     except OSError as exc:
         raise ValueError(
             "Secure vault cannot read or delete the encryption key file in "
             f"{home}: {exc.strerror or exc} ({exc.filename or ''})") from None
+    if found is None:
+        raise ValueError(
+            "Secure vault (key-based) needs the symmetric encryption key, but "
+            f"the node has no console to prompt {PROMPT} on and none of "
+            f"{', '.join(os.path.join(home, n) for n in KEY_FILES)} exists")
+    text, where = found
     text = text.strip()
     if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
         return bytes.fromhex(text), where
