@@ -350,6 +350,21 @@ def test_vault_self_contained_and_oaep(pki):
         vault.decrypt(key, raw, "RSA")
 
 
+def test_vault_raw_ciphertext_starting_with_a_brace_is_not_self_contained(pki):
+    """One raw RSA ciphertext in 256 starts with the byte "{": carbon treats bytes that do not parse
+    as a self-contained JSON ciphertext as a raw one, so such a secret decrypts."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    public = pki["leaf"].cert.public_key()
+    for _ in range(5000):
+        raw = public.encrypt(b"brace", padding.PKCS1v15())
+        if raw[:1] == b"{":
+            break
+    else:
+        pytest.fail("no ciphertext starting with '{' in 5000 tries")
+    assert vault.decrypt(pki["leaf"].key, base64.b64encode(raw).decode()) == "brace"
+
+
 def test_properties_roundtrip():
     items = [("a key", "v=1:#x"), ("k", " lead"), ("u", "é\\n")]
     text = vault.format_properties(items)

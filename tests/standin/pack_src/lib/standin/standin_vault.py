@@ -259,19 +259,30 @@ def _rsa_decrypt(private_key, raw, algorithm):
     return _pkcs1_v15_decrypt(private_key, raw)
 
 
+def _self_contained(raw):
+    """{"c": ciphertext bytes, "t": algorithm?} of a self-contained ciphertext, else None."""
+    if raw[:1] != b"{":
+        return None
+    try:
+        meta = json.loads(raw)
+        return dict(meta, c=base64.b64decode(meta["c"], validate=True))
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
 def decrypt(private_key, text, algorithm="RSA"):
     """Plaintext of one ciphertext; ValueError (no secret in it) if not."""
     try:
         raw = base64.b64decode("".join(str(text).split()), validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("the value is not base64") from None
-    if raw[:1] == b"{":  # the cipher tool's self-contained ciphertext
-        try:
-            meta = json.loads(raw)
-            raw = base64.b64decode(meta["c"], validate=True)
-            algorithm = meta.get("t", algorithm)
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise ValueError("malformed self-contained ciphertext") from None
+    # The cipher tool's self-contained ciphertext is JSON; like carbon's CryptoUtil
+    # (isSelfContainedCipherText: a failed JSON parse means "not self-contained"), bytes that
+    # are not such JSON are a raw ciphertext, even when the first one happens to be "{"
+    # (one raw RSA ciphertext in 256 starts with 0x7b).
+    meta = _self_contained(raw)
+    if meta is not None:
+        raw, algorithm = meta["c"], meta.get("t", algorithm)
         if str(algorithm).lower() not in ALGORITHMS:
             raise ValueError(f"unsupported algorithm {algorithm}")
     try:
