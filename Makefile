@@ -7,9 +7,9 @@ SHELL := /bin/bash
 
 # The shared environment of scripts/test.sh, scripts/lab.sh and the targets below.
 ENV := source scripts/env.sh
-# make unit T=<path or node id> ARGS=<more pytest options>; by default the three pytest trees
-# that need no Docker: unit tests, playbook runs, the stand-ins' own tests.
-T ?= tests/unit tests/playbook tests/standin/tests
+# make unit T=<path or node id> ARGS=<more pytest options>; by default the four pytest trees
+# that need no Docker: unit tests, playbook runs, the stand-ins' own tests, the lab load generator.
+T ?= tests/unit tests/playbook tests/standin/tests tests/lab
 ARGS ?=
 # make molecule S=<scenario> [MOLECULE_CMD=converge|verify|login|destroy|...]
 S ?=
@@ -54,7 +54,7 @@ help:
 	@echo "make lab                 deploy the lab (inventories/lab) and print each node's URLs and health"
 	@echo "make lab-down            remove the lab's containers"
 	@echo "make test                everything CI runs (scripts/test.sh)"
-	@echo "make unit [T=..] [ARGS=..]  pytest tests/unit tests/playbook tests/standin/tests (no Docker); T: a path or node id"
+	@echo "make unit [T=..] [ARGS=..]  pytest tests/unit tests/playbook tests/standin/tests tests/lab (no Docker); T: a path or node id"
 	@echo "make lint                yamllint + ansible-lint (production profile)"
 	@echo "make sanity              ansible-test sanity (scripts/sanity.sh)"
 	@echo "make molecule S=<name> [MOLECULE_CMD=test]  one scenario: $(SCENARIOS)"

@@ -32,7 +32,7 @@ ansible-lint
 done_step
 
 step "unit tests, playbook render tests, stand-in tests (tests/unit, tests/playbook, tests/standin/tests)"
-python -m pytest tests/unit tests/playbook tests/standin/tests -q -p no:cacheprovider
+python -m pytest tests/unit tests/playbook tests/standin/tests tests/lab -q -p no:cacheprovider
 done_step
 
 step "AWX path (EE definition, job templates, string survey answers, ansible-runner on a lab)"

@@ -350,6 +350,20 @@ def assemble(pack_id, version, security):
     for script, kind in spec["scripts"].items():
         body = template.replace("@KIND@", kind).replace("@SCRIPT@", script)
         pack.add_file(f"bin/{script}", body, 0o755)
+    # WSO2 Update 2.0 (stand-in): the tool, the product's identity and its
+    # update level.  The real packs ship updates/product.txt as
+    # <product>-<version> (wso2/product-apim
+    # */modules/distribution/resources/updates/product.txt); config.json's
+    # "update-level" is -1 until the tool first updates the pack
+    # (https://updates.docs.wso2.com/en/latest/updates/update-commands/).
+    pack.add_file("bin/wso2update_linux",
+                  (SRC / "bin" / "wso2update_linux").read_bytes(), 0o755)
+    pack.add_file("updates/product.txt", f"{top}\n")
+    pack.add_file("updates/config.json",
+                  json.dumps({"update-level": -1}, indent=2) + "\n")
+    pack.add_file("lib/standin/UPDATE-LEVEL",
+                  f"# {top}: one line per update level installed by "
+                  "bin/wso2update_linux (stand-in)\n")
     if spec["profile_setup"]:
         pack.add_file("bin/profileSetup.sh",
                       (SRC / "bin" / "profileSetup.sh").read_bytes(), 0o755)

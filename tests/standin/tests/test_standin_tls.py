@@ -230,7 +230,12 @@ service_url = "https://127.0.0.1:{km.port}/services/"
             assert body.count("\n") == 1 and body.startswith(
                 f"UNHEALTHY: upstream key_manager 127.0.0.1:{km.port} ")
             assert "PKIX path building failed" in body
-        assert unverified_get(f"http://127.0.0.1:{8280 + offset}/x")[0] == 404
+        # the passthrough ports answer 503 too (the test API included)
+        for base, scheme in ((8280, "http"), (8243, "https")):
+            for path in ("/x", "/standin/echo/1.0.0"):
+                status, body = unverified_get(
+                    f"{scheme}://127.0.0.1:{base + offset}{path}")
+                assert status == 503 and body.startswith("UNHEALTHY: ")
 
         km.serve(pki["good_leaf"])  # chain to the trusted CA
         ok = (f"INFO UPSTREAM key_manager 127.0.0.1:{km.port} reachable, "
@@ -240,6 +245,9 @@ service_url = "https://127.0.0.1:{km.port}/services/"
         status, body = unverified_get(ready)
         assert status == 200 and "ready" in body
         assert log_lines(home).count(error) == 1  # retried, logged once
+        echo = f"https://127.0.0.1:{8243 + offset}/standin/echo/1.0.0"
+        assert unverified_get(echo)[0] == 200
+        assert unverified_get(f"http://127.0.0.1:{8280 + offset}/x")[0] == 404
         _stop(proc)
 
 

@@ -16,6 +16,13 @@ pack's bin/*.sh scripts.  It imitates just enough of a WSO2 API Manager
   the [keystore.tls] key;
 * ``GET /services/Version`` and the gateway readiness check (503 while a
   TLS upstream fails verification);
+* on a gateway's passthrough ports (8280, 8243) a fixed test API,
+  ``/standin/echo/1.0.0``, standing in for an API deployed from the
+  control plane (see ``echo_response``);
+* the update level of the pack (``updates/config.json``, written by the
+  stand-in update tool ``bin/wso2update_linux``);
+* a graceful stop on SIGTERM like the real passthrough transport: stop
+  accepting, let requests in flight finish (bounded), then exit;
 * a probe of every upstream endpoint named in deployment.toml: TCP, then
   for https/wss/ssl a TLS handshake trusting exactly [truststore].
 
@@ -72,6 +79,18 @@ MAX_BASE_PORT = 11111  # JMX; the highest port WSO2 offsets
 
 VERSION_PATH = "/services/Version"
 GW_HEALTH_PATH = "/api/am/gateway/v2/server-startup-healthcheck"
+# The stand-in test API on the passthrough ports (stands for an API that
+# the control plane deployed to the gateway): context /standin/echo,
+# version 1.0.0, any resource below it, GET and POST.
+ECHO_CONTEXT = "/standin/echo/1.0.0"
+ECHO_MAX_DELAY_MS = 2000
+ECHO_MAX_BODY = 1 << 20
+# Graceful stop: how long requests in flight may still run after SIGTERM.
+# The real passthrough listener (wso2-synapse PassThroughHttpListener.stop)
+# pauses its IO reactor, waits while requests are being served (bounded by
+# http.socket.timeout) and then shuts down.
+DRAIN_TIMEOUT = 10.0
+UPDATES_CONFIG_REL = os.path.join("updates", "config.json")
 
 LOG_REL = os.path.join("repository", "logs", "wso2carbon.log")
 CONSOLE_REL = os.path.join("repository", "logs", "standin-console.out")
@@ -552,6 +571,63 @@ class Logger:
             self._fh.close()
 
 
+def read_update_level(home):
+    """``update-level`` of <home>/updates/config.json; -1 when absent.
+
+    -1 is what WSO2 Update 2.0 writes for a pack it never updated.
+    Returns (level, note): note names a file that could not be read.
+    """
+    path = os.path.join(home, UPDATES_CONFIG_REL)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return -1, None
+    except (OSError, ValueError) as exc:
+        return -1, f"cannot read {UPDATES_CONFIG_REL}: {_one_line(exc)}"
+    level = data.get("update-level") if isinstance(data, dict) else None
+    if isinstance(level, bool) or not isinstance(level, int):
+        return -1, f"{UPDATES_CONFIG_REL} has no integer \"update-level\""
+    return level, None
+
+
+def _gateway_fault(status, code, message, description):
+    body = json.dumps({"code": code, "type": "Status report",
+                       "message": message, "description": description})
+    return status, "application/json", body.encode("utf-8") + b"\n"
+
+
+def echo_response(method, raw_path, node):
+    """(status, content type, body, delay seconds) of the test API.
+
+    ``node``: {"node": hostname, "version": v, "update_level": n}.
+    ``GET|POST /standin/echo/1.0.0[/...]`` answers 200 JSON; an optional
+    ``delay_ms=<0..2000>`` query parameter delays the answer.  Anything
+    else answers 404 as the real gateway does for a request no deployed
+    API matches.
+    """
+    path, _, query = raw_path.partition("?")
+    if method not in ("GET", "POST") or not (
+            path == ECHO_CONTEXT or path.startswith(ECHO_CONTEXT + "/")):
+        return _gateway_fault(404, "900906", "Runtime Error",
+                              "No matching resource found for given API "
+                              "Request") + (0.0,)
+    delay = 0.0
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        if key != "delay_ms":
+            continue
+        if not value.isdigit() or int(value) > ECHO_MAX_DELAY_MS:
+            return _gateway_fault(
+                400, "400", "Bad Request",
+                f"stand-in echo API: delay_ms must be 0..{ECHO_MAX_DELAY_MS}"
+            ) + (0.0,)
+        delay = int(value) / 1000.0
+    body = json.dumps({"node": node["node"], "version": node["version"],
+                       "update_level": node["update_level"], "path": path})
+    return 200, "application/json", body.encode("utf-8") + b"\n", delay
+
+
 def version_xml(version):
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -563,11 +639,14 @@ def version_xml(version):
     ).encode("utf-8")
 
 
-def make_handler(version, kind, tls, management, health=None):
+def make_handler(version, kind, tls, management, health=None, node=None):
     """Request handler class for one HTTP(S) port.
 
     ``health`` (standin_tls.UpstreamHealth): while it names a failing TLS
-    upstream, the version and readiness paths answer 503.
+    upstream, the version and readiness paths answer 503, and so does
+    every request on a passthrough port.  ``node`` (a dict for
+    ``echo_response``): the port is a gateway passthrough port serving
+    the stand-in test API.
     """
     version_body = version_xml(version)
 
@@ -583,6 +662,8 @@ def make_handler(version, kind, tls, management, health=None):
             super().setup()
 
         def _route(self):
+            if node is not None:
+                return self._passthrough()
             path = self.path.split("?", 1)[0]
             path = path.rstrip("/") or "/"
             health_path = management and (
@@ -600,6 +681,32 @@ def make_handler(version, kind, tls, management, health=None):
             body = json.dumps({"code": 404, "message": "Not Found",
                                "description": "stand-in: no such resource"})
             return 404, "application/json", body.encode() + b"\n"
+
+        def _passthrough(self):
+            self._drain_body()
+            problem = health.problem() if health else None
+            if problem:
+                return 503, "text/plain; charset=UTF-8", (
+                    problem.encode("utf-8") + b"\n")
+            status, ctype, body, delay = echo_response(
+                "GET" if self.command == "HEAD" else self.command,
+                self.path, node)
+            if delay:
+                threading.Event().wait(delay)
+            return status, ctype, body
+
+        def _drain_body(self):
+            """Read (and drop) a request body, so closing sends no RST."""
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = 0
+            length = max(0, min(length, ECHO_MAX_BODY))
+            while length > 0:
+                chunk = self.rfile.read(min(length, 65536))
+                if not chunk:
+                    break
+                length -= len(chunk)
 
         def _respond(self, with_body):
             status, ctype, body = self._route()
@@ -626,12 +733,56 @@ def make_handler(version, kind, tls, management, health=None):
     return Handler
 
 
+class InFlight:
+    """Counts connections being handled, across all ports of a node."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._count = 0
+
+    def enter(self):
+        with self._cond:
+            self._count += 1
+
+    def leave(self):
+        with self._cond:
+            self._count -= 1
+            self._cond.notify_all()
+
+    def count(self):
+        with self._cond:
+            return self._count
+
+    def wait_idle(self, timeout):
+        """Wait until nothing is in flight or ``timeout`` s; True if idle."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count <= 0, timeout)
+
+
 class _QuietMixin:
     allow_reuse_address = True
     daemon_threads = True
+    in_flight = None  # an InFlight, set by bind_ports
 
     def handle_error(self, request, client_address):
         pass
+
+    def process_request(self, request, client_address):
+        if self.in_flight is not None:
+            self.in_flight.enter()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            if self.in_flight is not None:
+                self.in_flight.leave()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self.in_flight is not None:
+                self.in_flight.leave()
 
 
 class HTTPPort(_QuietMixin, http.server.ThreadingHTTPServer):
@@ -686,11 +837,17 @@ class TLSAcceptClosePort(_QuietMixin, socketserver.ThreadingTCPServer):
             sock, server_side=True, do_handshake_on_connect=False), addr
 
 
-def bind_ports(kind, offset, version, context, health=None):
+def bind_ports(kind, offset, version, context, health=None, node=None,
+               in_flight=None):
     """Bind every port of ``kind``: ([(port, server)], error).
 
     ``context``: the server SSLContext of the [keystore.tls] key.
+    ``node``: {"node": hostname, "version": v, "update_level": n} for the
+    gateway passthrough ports' test API.  ``in_flight`` (InFlight):
+    counts the connections being handled on every port.
     """
+    if node is None:
+        node = {"node": "localhost", "version": version, "update_level": -1}
     servers = []
     for base in PORTS[kind]:
         port = base + offset
@@ -705,13 +862,15 @@ def bind_ports(kind, offset, version, context, health=None):
                                             health))
             elif kind == "gateway" and base == GW_PASSTHROUGH_HTTPS:
                 srv = TLSPort(address,
-                              make_handler(version, kind, True, False),
+                              make_handler(version, kind, True, False,
+                                           health, node),
                               context)
             elif base in TLS_ACCEPT_CLOSE:
                 srv = TLSAcceptClosePort(address, context)
             elif kind == "gateway" and base == GW_PASSTHROUGH_HTTP:
                 srv = HTTPPort(address,
-                               make_handler(version, kind, False, False))
+                               make_handler(version, kind, False, False,
+                                            health, node))
             else:
                 srv = AcceptClosePort(address)
         except OSError as exc:
@@ -719,8 +878,33 @@ def bind_ports(kind, offset, version, context, health=None):
                 other.server_close()
             return [], (f"cannot bind port {port} ({base} + offset {offset}): "
                         f"{exc.strerror or _one_line(exc)}")
+        srv.in_flight = in_flight
         servers.append((port, srv))
     return servers, None
+
+
+def graceful_stop(servers, in_flight, logger, timeout=DRAIN_TIMEOUT):
+    """Stop like the real passthrough transport on SIGTERM.
+
+    wso2-synapse PassThroughHttpListener.stop: pause the IO reactor (no
+    new connections), wait while requests are being served (bounded by
+    http.socket.timeout), then shut down.  Here: every port stops
+    accepting and closes its listening socket (a new connection is
+    refused), connections being handled get up to ``timeout`` seconds.
+    """
+    stoppers = [threading.Thread(target=srv.shutdown) for _, srv in servers]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join(10)
+    for _, srv in servers:
+        srv.server_close()
+    busy = in_flight.count() if in_flight is not None else 0
+    logger.log("INFO", "Stopped accepting new connections; waiting for "
+                       f"{busy} connection(s) in flight (up to {timeout:g} s)")
+    if busy and not in_flight.wait_idle(timeout):
+        logger.log("WARN", f"{in_flight.count()} connection(s) still in "
+                           f"flight after {timeout:g} s; closing them")
 
 
 def probe_upstream(logger, stop, name, host, port, verifier=None,
@@ -884,6 +1068,11 @@ def main(argv=None):
     verifier_mode = standin_tls.hostname_verifier(sysprops)
     logger.log("INFO", f"Starting {PRODUCT}-{version} stand-in ({kind}) "
                        f"offset={offset}")
+    update_level, note = read_update_level(home)
+    if note:
+        logger.log("WARN", f"{note}; reporting update level -1")
+    logger.log("INFO", f"WSO2 Update level {update_level} "
+                       f"({UPDATES_CONFIG_REL})")
     logger.log("INFO", f"Using JAVA_HOME={java_home} (Java {major}); "
                        "-D system properties are read "
                        f"(httpclient.hostnameVerifier={verifier_mode}), "
@@ -896,8 +1085,12 @@ def main(argv=None):
         return refuse(err)
     logger.log("INFO", node_tls.summary)
     health = standin_tls.UpstreamHealth()
+    in_flight = InFlight()
+    node = {"node": _server_hostname(config), "version": version,
+            "update_level": update_level}
     servers, err = bind_ports(kind, offset, version,
-                              node_tls.server_context, health)
+                              node_tls.server_context, health, node,
+                              in_flight)
     if err:
         return refuse(err)
 
@@ -934,16 +1127,10 @@ def main(argv=None):
                                verifier if tls else None, health),
                          daemon=True).start()
 
-    while not stop.wait(0.5):
+    while not stop.wait(0.2):
         pass
     logger.log("INFO", "Shutting down")
-    stoppers = [threading.Thread(target=srv.shutdown) for _, srv in servers]
-    for thread in stoppers:
-        thread.start()
-    for thread in stoppers:
-        thread.join(10)
-    for _, srv in servers:
-        srv.server_close()
+    graceful_stop(servers, in_flight, logger)
     _remove_pid(home, pid)
     logger.close()
     return 0
