@@ -21,7 +21,7 @@ options:
     description: The tier (inventory group) of the play.
     type: str
     required: true
-    choices: [database, control_plane, key_manager, traffic_manager, gateway]
+    choices: [database, control_plane, key_manager, traffic_manager, gateway, load_balancer]
   limit_to:
     description: The tiers to touch; C(all) (or empty) for every tier.
     type: raw
@@ -43,7 +43,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-TIERS = ("database", "control_plane", "key_manager", "traffic_manager", "gateway")
+TIERS = ("database", "control_plane", "key_manager", "traffic_manager", "gateway", "load_balancer")
 NONE_PATTERN = "all:!all"
 FILTER_NAME = "wso2am.distributed.tier_hosts"
 

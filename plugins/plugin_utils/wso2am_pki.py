@@ -5,8 +5,9 @@
 
 * :func:`node_sans` - the subject alternative names of a node's TLS certificate: every name and
   address the inventory gives the host (wso2am_hostname, ansible_host unless loopback, the
-  inventory name, wso2am_public_hostname), so that whatever name a peer, the load balancer or a
-  browser uses, the certificate covers it.
+  inventory name, wso2am_public_hostname, and the public names the collection's load balancer
+  gives it), so that whatever name a peer, the load balancer or a browser uses, the certificate
+  covers it.
 * :func:`vault_references` - a node's deployment.toml with every secret replaced by
   ``$secret{alias}``, and the secrets by alias.
 * :func:`vault_encrypt` - the ``[secrets]`` table: each secret encrypted the way WSO2's cipher
@@ -41,6 +42,8 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values i
 )
 
 SECRETS_TABLE = "secrets"
+# The fact playbooks/_pki_issue.yml sets: the load balancer's public names for this host.
+PUBLIC_NAMES_FACT = "_wso2am_pki_public_names"
 # What render.yml shows in [secrets]: the ciphertexts are made on the controller at deployment,
 # with the deployment's primary key, and differ per node.
 RENDER_PLACEHOLDER = "(encrypted with the primary certificate at deployment)"
@@ -62,9 +65,19 @@ def node_sans(host, hostvars):
 
     ``hostvars`` are the host's variables. Loopback names and addresses are left out: a
     certificate for ``localhost`` proves nothing about which node answered.
+    ``_wso2am_pki_public_names`` (set by playbooks/_pki_issue.yml when the inventory has a
+    ``load_balancer`` group): on a load balancer host every public hostname it serves, on a
+    control plane or gateway host the public hostname the load balancer reaches it by (nginx
+    verifies the node's certificate against that name when it re-encrypts).
     """
     hv = hostvars if isinstance(hostvars, Mapping) else {}
     names = [hv.get("wso2am_hostname"), hv.get("ansible_host"), host, hv.get("wso2am_public_hostname")]
+    public = hv.get(PUBLIC_NAMES_FACT) or []
+    if isinstance(public, str):
+        public = [public]
+    if not _is_list(public):
+        raise Wso2amModelError(f"{PUBLIC_NAMES_FACT} of host '{host}' must be a list of names, got {type(public).__name__}")
+    names.extend(public)
     extra = hv.get("wso2am_pki_extra_sans") or []
     if isinstance(extra, str):
         extra = extra.split(",")

@@ -4,7 +4,7 @@
 """The deployment model of an inventory: nodes, ports, gateway environments, URLs and links.
 
 :func:`build_topology` turns Ansible's ``groups`` and ``hostvars`` into one model that every
-role uses; the inventory group names are the components of wso2am_facts.
+role uses; the inventory group names are the components of wso2am_facts (and load_balancer).
 """
 
 from __future__ import annotations
@@ -218,6 +218,26 @@ def _public_hostname(node):
     return None
 
 
+def _load_balancer(groups, hostvars, nodes):
+    """The hosts of group load_balancer ({host, hostname}). A control plane or gateway without its own
+    wso2am_public_hostname takes the name the first one's variables give it, else its hostname."""
+    hosts = [{"host": host, "hostname": _node_hostname(host, _hostvars_of(hostvars, host))}
+             for host in _group_members(groups, "load_balancer")]
+    if not hosts:
+        return hosts
+    first, default = hosts[0]["host"], hosts[0]["hostname"]
+    hv = _hostvars_of(hostvars, first)
+    what = f"wso2am_lb_gateway_hostnames on host '{first}'"
+    names = {str(env): _text(name, f"{what} (environment {env})")
+             for env, name in _mapping(hv.get("wso2am_lb_gateway_hostnames"), what).items()}
+    names[None] = _text(hv.get("wso2am_lb_control_plane_hostname"),
+                        f"wso2am_lb_control_plane_hostname on host '{first}'")
+    for node in nodes:
+        if not node["public_hostname"] and node["component"] in PUBLIC_COMPONENTS:
+            node["public_hostname"] = names.get(node.get("environment")) or default
+    return hosts
+
+
 def _front_url(node):
     """The /services/ URL of a node: its load balancer name when it has one."""
     public = _public_hostname(node)
@@ -342,7 +362,7 @@ def build_topology(groups, hostvars):
 
     Returns a dict with ``nodes`` (all nodes, by component then inventory
     order), one list per component, ``environments``, ``key_manager_url``,
-    ``event_hub_url`` and ``links``.
+    ``event_hub_url``, ``links``, ``database`` and ``load_balancer`` (``{"host", "hostname"}``).
     """
     if not isinstance(groups, Mapping):
         raise Wso2amModelError(
@@ -368,6 +388,7 @@ def build_topology(groups, hostvars):
             by_component[component].append(node)
             nodes.append(node)
     _check_port_collisions(nodes)
+    lb_hosts = _load_balancer(groups, hostvars, nodes)
 
     cps = by_component["control_plane"]
     kms = by_component["key_manager"]
@@ -394,6 +415,7 @@ def build_topology(groups, hostvars):
         {"host": host, "hostname": _node_hostname(host, _hostvars_of(hostvars, host))}
         for host in _group_members(groups, "database")
     ]
+    topology["load_balancer"] = lb_hosts
     return topology
 
 

@@ -36,6 +36,7 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_facts im
     PACKS,
     VERSION_PATTERN,
 )
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_lb import LB_GROUP, lb_problems
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_node_config import build_node_config
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_topology import build_topology
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import SETTING_VARIABLES, Wso2amModelError
@@ -283,6 +284,26 @@ def _model_problems(groups, hostvars, host_values, report, build_nodes=True):
             report.add(None, str(exc))
 
 
+def _lb_problems(groups, hostvars, host_values, report, check_files, base_dir):
+    """The load balancer (group load_balancer): its TLS certificate, the names it serves, its ports."""
+    lb_hosts = [str(host) for host in groups.get(LB_GROUP) or []]
+    if not lb_hosts:
+        return
+    try:
+        topology = build_topology(groups, hostvars)
+    except Wso2amModelError:
+        topology = None  # already reported by _model_problems
+    for host, problem in lb_problems(topology, host_values, lb_hosts):
+        report.add(host, problem)
+    if check_files:
+        for host in lb_hosts:
+            values = host_values.get(host, {})
+            for name in ("wso2am_lb_tls_cert_src", "wso2am_lb_tls_key_src"):
+                path = values.get(name)
+                if path and not os.path.isfile(path if os.path.isabs(str(path)) else os.path.join(base_dir, str(path))):
+                    report.add(host, f"{name} names '{path}', which is not a file on the controller")
+
+
 def _spec_defaults(specs, base_dir):
     """The settings' defaults from their specs, {{ playbook_dir }} filled in (never a host's values)."""
     defaults = {}
@@ -362,4 +383,6 @@ def validate_inventory(groups, hostvars, specs, defaults=None, check_files=False
     # The topology's own rules always; every node's configuration only once the settings are
     # sound (a wrong type would otherwise be reported twice, once more in the model's words).
     _model_problems(groups, hostvars, host_values, report, build_nodes=not unsound)
+    if not unsound:
+        _lb_problems(groups, hostvars, host_values, report, check_files, base_dir)
     return report.lines(all_hosts)

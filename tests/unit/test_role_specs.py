@@ -132,16 +132,23 @@ def _role_files(role):
     return [p for sub in ("tasks", "templates", "vars", "handlers") for p in sorted((base / sub).rglob("*"))]
 
 
+def _lb_own_options():
+    """The load balancer role's own settings (read on the load balancer hosts only, by its tasks and
+    by the validation): documented by that role, not by the component roles."""
+    return set(_entries("load_balancer")["main"]["options"]) - set(GEN.source_options())
+
+
 def _host_variables():
     """The host variables the plugins read from hostvars: every string literal that is a wso2am_*
-    name in plugins/ (the topology's hv.get("wso2am_hostname") ...), and the per-component offsets."""
+    name in plugins/ (the topology's hv.get("wso2am_hostname") ...), and the per-component offsets,
+    except the load balancer role's own settings."""
     names = set()
     for path in sorted((ROOT / "plugins").rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         names.update(re.findall(r'"(wso2am_[a-z0-9_]+)"', source))
         if 'f"wso2am_{component}_offset"' in source:
             names.update("wso2am_%s_offset" % component for component in GEN.COMPONENT_ROLES)
-    return names
+    return names - _lb_own_options()
 
 
 def _play_variables(role):
@@ -174,6 +181,19 @@ def test_database_role_documents_every_variable_it_reads():
     assert "wso2am_limit_to" in read
     missing = sorted(read - set(_entries("database")["main"]["options"]))
     assert not missing, "database reads but does not document: %s" % ", ".join(missing)
+
+
+def test_load_balancer_role_documents_every_variable_it_reads():
+    read = _names(_role_files("load_balancer"), {}) | _play_variables("load_balancer")
+    assert {"wso2am_limit_to", "wso2am_lb_drain_timeout", "wso2am_lb_drain_host"} <= read
+    entries = _entries("load_balancer")
+    documented = set().union(*((spec.get("options") or {}).keys() for spec in entries.values()))
+    missing = sorted(read - documented)
+    assert not missing, "load_balancer reads but does not document: %s" % ", ".join(missing)
+    # The names it serves are host variables of the topology, documented once in the source.
+    assert {"wso2am_lb_control_plane_hostname", "wso2am_lb_gateway_hostnames"} <= set(GEN.source_options())
+    assert {"wso2am_lb_control_plane_hostname", "wso2am_hostname"} <= set(entries["main"]["options"])
+    assert entries["drain"]["options"]["wso2am_lb_drain_host"]["required"] is True
 
 
 def test_common_entry_points_match_the_task_files_the_playbooks_use():
@@ -237,4 +257,5 @@ def test_db_type_lists_the_types_the_database_role_implements():
         if name == "wso2am_db_type":
             seen += 1
             assert spec.get("choices") == types, where
-    assert seen >= len(GEN.PUBLIC_ROLES) + 1  # every public role and common's main
+    # every public role but the load balancer, and common's main
+    assert seen >= len(GEN.PUBLIC_ROLES) - 1 + 1

@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def _specs():
     specs = {}
-    for role in ("_common", "database"):
+    for role in ("_common", "database", "load_balancer"):  # as roles/_common/tasks/validate.yml
         path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
         specs.update(yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"]["main"]["options"])
     return specs

@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams")
+FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams", "lb_config")
 
 
 def load(name):

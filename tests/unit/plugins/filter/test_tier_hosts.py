@@ -11,7 +11,7 @@ from ansible_collections.wso2am.distributed.plugins.filter.tier_hosts import tie
 
 @pytest.mark.parametrize("limit_to", ["all", "", None, "all,gateway", ["all"]])
 def test_all_selects_every_tier(limit_to):
-    for tier in ("database", "control_plane", "key_manager", "traffic_manager", "gateway"):
+    for tier in ("database", "control_plane", "key_manager", "traffic_manager", "gateway", "load_balancer"):
         assert tier_hosts(tier, limit_to) == tier
 
 
@@ -27,8 +27,14 @@ def test_unknown_tier_in_limit_to_is_refused_with_the_accepted_names():
         tier_hosts("gateway", "gateways")
     assert str(err.value) == (
         "wso2am.distributed.tier_hosts: wso2am_limit_to names unknown tier(s) gateways; "
-        "accepted: all, database, control_plane, key_manager, traffic_manager, gateway"
+        "accepted: all, database, control_plane, key_manager, traffic_manager, gateway, load_balancer"
     )
+
+
+def test_the_load_balancer_is_a_tier_of_its_own():
+    assert tier_hosts("load_balancer", "load_balancer") == "load_balancer"
+    assert tier_hosts("load_balancer", "gateway") == "all:!all"
+    assert tier_hosts("gateway", ["load_balancer"]) == "all:!all"
 
 
 def test_unknown_play_tier_is_refused():

@@ -39,8 +39,9 @@ def test_minimal_inventory():
     topo = topology(*minimal_inventory())
     assert list(topo) == [
         "nodes", "control_plane", "gateway", "traffic_manager", "key_manager",
-        "environments", "key_manager_url", "event_hub_url", "links", "database",
+        "environments", "key_manager_url", "event_hub_url", "links", "database", "load_balancer",
     ]
+    assert topo["load_balancer"] == []
     assert [node["id"] for node in topo["nodes"]] == [
         "cp1/control_plane", "gw1/gateway", "tm1/traffic_manager",
     ]
