@@ -211,6 +211,21 @@ SECURE_VAULT = {
     # The file in CARBON_HOME the product reads the vault's root secret from at start, then deletes.
     "root_files": {"asymmetric": "password-tmp", "key_based": "encryption-key-tmp"},
 }
+# What must survive a move to a new pack of the same version (a WSO2 update level): the Solr index
+# and the node's local H2 databases (docs 4.5.0 administer/updating-wso2-api-manager.md names
+# solr/data and repository/database/WSO2CARBON_DB; the 4.x packs ship them as H2 2.x *.mv.db
+# files, pa <tag> */modules/distribution/src/assembly/bin.xml).
+RELEASE_STATE = ("solr/data", "repository/database/*.mv.db", "repository/database/*.h2.db")
+# WSO2 Update 2.0 tool (updates.docs.wso2.com update-commands, troubleshoot): run from <HOME>/bin;
+# the pack records its level in updates/config.json ("update-level", -1 before any update).
+UPDATE_TOOL = {
+    "binaries": {"x86_64": "wso2update_linux", "aarch64": "wso2update_linux_arm64"},
+    "config": "updates/config.json",
+    "level_key": "update-level",
+    # Exit codes: 0 done, 1 error, 2 the tool updated itself (run it again), 3 conflicts, 4 reverted.
+    "exit_codes": {"0": "updated", "1": "error", "2": "self-update", "3": "conflicts", "4": "reverted"},
+}
+
 # WSO2 placeholders for the super admin inside other sections (pa ACP gateway environment
 # and token_revocation listener; helm 4.5.x-4.7.x). $ref{super_admin.password} would copy the
 # clear password into generated files.
@@ -319,4 +334,7 @@ def facts_for(version):
         "db_drivers": {name: spec["driver"] for name, spec in DB_TYPES.items()},
         "mysql_connector_url": MYSQL_CONNECTOR_URL.format(v=MYSQL_CONNECTOR_VERSION),
         "supported_versions": VERSION_PATTERN,
+        "release_state": list(RELEASE_STATE),
+        "update_tool": {key: dict(value) if isinstance(value, dict) else value
+                        for key, value in UPDATE_TOOL.items()},
     }

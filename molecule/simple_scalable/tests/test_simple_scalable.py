@@ -204,9 +204,14 @@ def test_a_certificate_without_the_nodes_hostname_fails_its_health_check(host, t
         proc = _playbook("site.yml", "-i", str(extra), "--limit", gateway)
         text = " ".join((proc.stdout + proc.stderr).split())
         assert proc.returncode != 0, proc.stdout[-3000:]
-        assert "wso2am-gateway on %s is not healthy: the certificate it serves on https://%s:9443" % (
+        assert "wso2am-gateway on %s is not healthy after keystores: the certificate it serves on https://%s:9443" % (
             gateway, gateway) in text, text[-3000:]
         assert "does not name its hostname %s" % gateway in text
+        # The node is put back on its last good keystore, and serves the right certificate again.
+        assert "Rolled back to its last good release" in text and "it is healthy again" in text, text[-3000:]
+        bundle = "/tmp/verify-ca.pem"
+        host.run("cp /opt/wso2/pki/ca.crt %s" % bundle)
+        assert verify_tls_from_node(host, bundle, gateway, 9443) == "ok"
         assert "Hostname mismatch" in text or "doesn't match" in text, text[-3000:]
     finally:
         proc = _playbook("site.yml", "--limit", gateway)
@@ -256,3 +261,102 @@ def test_a_gateway_that_cannot_reach_its_traffic_manager_stops_at_its_gate(host)
     after = subprocess.run(["docker", "exec", gateway, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway"],
                            capture_output=True, text=True, check=True).stdout.strip()
     assert after == pid != "0"
+
+
+def _docker(node, *argv):
+    return subprocess.run(["docker", "exec", node, *argv], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_change_the_node_refuses_at_start_is_rolled_back(host, tmp_path):
+    """A JVM option the product refuses at start (a port offset that is not a number) on ss-gw1 only:
+    the run fails naming ss-gw1 and the change, ss-gw1 is back on its last good release and unit and
+    healthy, and ss-gw2, next in the tier, was not touched."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    first, second = GWS
+    release = _docker(first, "readlink", "-f", "/opt/wso2/gateway")
+    unit = _docker(first, "cat", "/etc/systemd/system/wso2am-gateway.service")
+    second_pid = _docker(second, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway")
+    extra = tmp_path / "refused.yml"
+    extra.write_text("all:\n  hosts:\n    %s:\n      wso2am_java_opts: -DportOffset=not-a-number\n" % first)
+    proc = _playbook("site.yml", "-i", str(extra), "--limit", "gateway", "-e", "wso2am_health_timeout=30")
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "wso2am-gateway on %s is not healthy after systemd unit:" % first in text, text[-3000:]
+    assert "Rolled back to its last good release %s" % os.path.basename(release) in text, text[-3000:]
+    assert "it is healthy again" in text, text[-3000:]
+    assert "-DportOffset" in text and "is not an integer" in text, text[-3000:]
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+    assert recap.get(second) == "0", recap  # the run stopped before the tier's next node
+    assert _docker(first, "readlink", "-f", "/opt/wso2/gateway") == release
+    assert _docker(first, "cat", "/etc/systemd/system/wso2am-gateway.service") == unit
+    assert _docker(first, "systemctl", "is-active", "wso2am-gateway") == "active"
+    assert "WSO2 API Manager-" in _docker(first, "curl", "-fsS", "http://127.0.0.1:9763/services/Version")
+    assert _docker(second, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway") == second_pid
+    # The next run without the bad option changes nothing: the rollback left the node as it was.
+    proc = _playbook("site.yml", "--limit", first)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+    assert recap.get(first) == "0", (recap, proc.stdout[-3000:])
+
+
+def test_a_move_to_another_minor_version_needs_the_database_migration(host):
+    """The lab runs 4.6: asking for 4.5.0 (or 4.7.0) stops in preflight, before any host changes."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    proc = _playbook("site.yml", "--limit", GWS[0], "-e", "wso2am_version=4.5.0")
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "%s: the gateway runs API-M 4.6 (wso2am-universal-gw-4.6.0) and wso2am_version asks for 4.5.0" % GWS[0] in text, \
+        text[-3000:]
+    assert 'set wso2am_db_migrated_to: "4.5"' in text
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+    assert recap.get(GWS[0]) == "0", recap
+
+
+def test_an_update_level_rolls_out_as_a_new_release_with_the_state_carried(host, tmp_path):
+    """wso2am_update_level 2 for the gateways: the stand-in update tool (which first updates itself,
+    exit code 2) makes the updated pack once on the controller with the credentials from its
+    environment; each gateway moves to the release wso2am-universal-gw-4.6.0+u2, keeps its H2 data,
+    keeps the previous release for rollback, answers with level 2, and status.yml shows the level."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    server = tmp_path / "update-server"
+    (server / "wso2am-universal-gw-4.6.0").mkdir(parents=True)
+    (server / "credentials.json").write_text('{"username": "lab-user", "password": "lab-update-secret"}')
+    (server / "wso2am-universal-gw-4.6.0" / "levels.json").write_text(
+        '{"levels": [1, 2, 3], "conflict_levels": [], "self_update": true}')
+    before = {}
+    for gateway in GWS:
+        before[gateway] = _docker(gateway, "readlink", "-f", "/opt/wso2/gateway")
+        _docker(gateway, "sh", "-c", "echo lab-data > /opt/wso2/gateway/repository/database/LABMARK.mv.db")
+    extra = tmp_path / "update.yml"
+    extra.write_text("gateway:\n  vars:\n    wso2am_update_level: 2\n    wso2am_update_cache_dir: %s\n"
+                     "    wso2am_update_username: lab-user\n    wso2am_update_password: lab-update-secret\n"
+                     % (tmp_path / "cache"))
+    env_before = os.environ.get("WSO2AM_STANDIN_UPDATES_DIR")
+    os.environ["WSO2AM_STANDIN_UPDATES_DIR"] = str(server)
+    try:
+        proc = _playbook("site.yml", "-i", str(extra), "--limit", "gateway", "-v")
+    finally:
+        if env_before is None:
+            del os.environ["WSO2AM_STANDIN_UPDATES_DIR"]
+        else:
+            os.environ["WSO2AM_STANDIN_UPDATES_DIR"] = env_before
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert "lab-update-secret" not in proc.stdout + proc.stderr
+    assert (tmp_path / "cache" / "wso2am-universal-gw-4.6.0+u2.zip").is_file()
+    for gateway in GWS:
+        release = _docker(gateway, "readlink", "-f", "/opt/wso2/gateway")
+        assert release == "/opt/wso2/releases/gateway/wso2am-universal-gw-4.6.0+u2"
+        assert _docker(gateway, "cat", release + "/repository/database/LABMARK.mv.db") == "lab-data"
+        subprocess.run(["docker", "exec", gateway, "test", "-d", before[gateway]], check=True)
+        level = _docker(gateway, "python3", "-c", "import json;print(json.load(open('%s/updates/config.json'))"
+                        "['update-level'])" % release)
+        assert level == "2"
+        assert '"update_level": 2' in _docker(gateway, "curl", "-sk", "https://127.0.0.1:8243/standin/echo/1.0.0")
+    proc = _playbook("status.yml", "-i", str(extra))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    text = " ".join(proc.stdout.split())
+    for gateway in GWS:
+        assert re.search(r"gateway on %s: HEALTHY;[^;]*; update level 2" % gateway, text), text[-3000:]
