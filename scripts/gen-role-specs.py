@@ -94,6 +94,15 @@ COMMON_ENTRY_POINTS = {
         ],
         "options": "shared and host",
     },
+    "decommission": {
+        "short_description": "Stops and disables the nodes of a host marked wso2am_state absent (playbooks/site.yml)",
+        "description": [
+            "Task file C(decommission.yml), run by the last play of C(playbooks/site.yml) on each host whose "
+            "O(wso2am_state) is C(absent), after every other node and the load balancer stopped naming it. It stops "
+            "and disables the host's C(wso2am-*) services; the release folders, configuration and data stay.",
+        ],
+        "options": "host and version",
+    },
     "pki": {
         "short_description": "Issues the deployment's certificates and keystores on the controller (playbooks/pki.yml)",
         "description": [
@@ -128,8 +137,8 @@ COMMON_ENTRY_POINTS = {
         "short_description": "Reports each node's URLs and health (playbooks/status.yml)",
         "description": [
             "Task file C(status.yml), run by C(playbooks/status.yml) on every node host. It asks each node of the "
-            "host for C(/services/Version) and prints its health, URLs and, with the PKI, its certificate's subject, "
-            "names and days to expiry; it changes nothing.",
+            "host for C(/services/Version) and prints its health, URLs, update level and, with the PKI, its "
+            "certificate's subject, names and days to expiry; it changes nothing.",
         ],
         "options": "host and version",
     },

@@ -52,7 +52,7 @@ def node_name(host):
 def component(host):
     """The node's tier: the group of COMPONENTS it belongs to."""
     groups = host.ansible.get_variables()["group_names"]
-    for group in COMPONENTS:
+    for group in COMPONENTS + ("load_balancer",):
         if group in groups:
             return group
     raise AssertionError(groups)

@@ -18,6 +18,7 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_facts im
     MAX_PORT,
     REQUIRED_COMPONENTS,
 )
+from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_members import _group_members, _hostvars_of
 from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values import (
     _is_list,
     is_loopback,
@@ -36,30 +37,6 @@ from ansible_collections.wso2am.distributed.plugins.plugin_utils.wso2am_values i
 # --------------------------------------------------------------------------
 # Topology
 # --------------------------------------------------------------------------
-
-def _hostvars_of(hostvars, host):
-    if hostvars is None:
-        return {}
-    try:
-        found = hostvars.get(host) if hasattr(hostvars, "get") else hostvars[host]
-    except KeyError:
-        found = None
-    return found if found is not None else {}
-
-
-def _group_members(groups, component):
-    hosts = groups.get(component) if hasattr(groups, "get") else None
-    if hosts is None:
-        return []
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    seen = []
-    for host in hosts:
-        host = str(host)
-        if host not in seen:
-            seen.append(host)
-    return seen
-
 
 def _default_ipv4(hv):
     facts = hv.get("ansible_default_ipv4")
@@ -222,7 +199,7 @@ def _load_balancer(groups, hostvars, nodes):
     """The hosts of group load_balancer ({host, hostname}). A control plane or gateway without its own
     wso2am_public_hostname takes the name the first one's variables give it, else its hostname."""
     hosts = [{"host": host, "hostname": _node_hostname(host, _hostvars_of(hostvars, host))}
-             for host in _group_members(groups, "load_balancer")]
+             for host in _group_members(groups, "load_balancer", hostvars)]
     if not hosts:
         return hosts
     first, default = hosts[0]["host"], hosts[0]["hostname"]
@@ -372,13 +349,14 @@ def build_topology(groups, hostvars):
         raise Wso2amModelError(
             f"expects 'hostvars' as its argument, got {type_name(hostvars)}"
         )
-    members = {component: _group_members(groups, component) for component in COMPONENTS}
+    # Hosts marked wso2am_state: absent are no longer part of the deployment (wso2am_members).
+    members = {component: _group_members(groups, component, hostvars) for component in COMPONENTS}
     for component in REQUIRED_COMPONENTS:
         if not members[component]:
             raise Wso2amModelError(
-                f"the inventory group '{component}' is missing or empty (rule: a distributed "
-                f"deployment needs at least one host in each of the groups "
-                f"{', '.join(REQUIRED_COMPONENTS)}); add a host to group '{component}'"
+                f"the inventory group '{component}' is missing or empty, or all its hosts are "
+                f"wso2am_state: absent (rule: a distributed deployment needs at least one host in "
+                f"each of the groups {', '.join(REQUIRED_COMPONENTS)}); add a host to group '{component}'"
             )
     by_component = {component: [] for component in COMPONENTS}
     nodes = []
@@ -413,7 +391,7 @@ def build_topology(groups, hostvars):
     topology["links"] = _links(by_component, environments)
     topology["database"] = [
         {"host": host, "hostname": _node_hostname(host, _hostvars_of(hostvars, host))}
-        for host in _group_members(groups, "database")
+        for host in _group_members(groups, "database", hostvars)
     ]
     topology["load_balancer"] = lb_hosts
     return topology

@@ -33,6 +33,7 @@ import http.client
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -51,10 +52,22 @@ class UsageError(Exception):
     pass
 
 
-def check_target(url):
+def parse_resolve(items):
+    """{name: address} from --resolve NAME:ADDRESS options (like curl's --resolve, without a port)."""
+    resolved = {}
+    for item in items or []:
+        name, sep, addr = item.partition(":")
+        if not sep or not name or not addr:
+            raise UsageError(f"--resolve {item}: expected NAME:ADDRESS")
+        resolved[name.lower()] = addr
+    return resolved
+
+
+def check_target(url, resolve=None):
     """Parsed URL if it is http(s) to a lab host, else raise UsageError.
 
-    No name is resolved: only "localhost" and IP literals are accepted.
+    No name is resolved: only "localhost", IP literals and names given an
+    address with --resolve (the address is the one checked) are accepted.
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -69,6 +82,7 @@ def check_target(url):
         raise UsageError(f"{url}: {exc}") from None
     if host.lower() == "localhost":
         return parts
+    host = (resolve or {}).get(host.lower(), host)
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:
@@ -104,12 +118,38 @@ def ssl_context(insecure, cafile):
     return ssl.create_default_context(cafile=cafile)
 
 
+class _HTTPTo(http.client.HTTPConnection):
+    """HTTP to ``address``, with the URL's name in the Host header."""
+
+    def __init__(self, name, port, address, **kwargs):
+        super().__init__(name, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port),
+                                            self.timeout)
+
+
+class _HTTPSTo(http.client.HTTPSConnection):
+    """HTTPS to ``address``, with the URL's name as Host, SNI and verified name."""
+
+    def __init__(self, name, port, address, **kwargs):
+        super().__init__(name, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port),
+                                        self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
 class Target:
-    def __init__(self, url, parts, delay_ms, context, timeout):
+    def __init__(self, url, parts, delay_ms, context, timeout, resolve=None):
         self.url = url
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = parts.port
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.address = (resolve or {}).get(self.host.lower(), self.host)
         self.target = with_delay(parts, delay_ms)
         self.context = context
         self.timeout = timeout
@@ -117,12 +157,11 @@ class Target:
     def request(self):
         """Status code of one GET (raises OSError/HTTPException)."""
         if self.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                self.host, self.port, timeout=self.timeout,
-                context=self.context)
+            conn = _HTTPSTo(self.host, self.port, self.address,
+                            timeout=self.timeout, context=self.context)
         else:
-            conn = http.client.HTTPConnection(self.host, self.port,
-                                              timeout=self.timeout)
+            conn = _HTTPTo(self.host, self.port, self.address,
+                           timeout=self.timeout)
         try:
             conn.request("GET", self.target,
                          headers={"Connection": "close",
@@ -218,6 +257,10 @@ def parse_args(argv):
                     "private addresses only).")
     p.add_argument("--url", action="append", required=True,
                    help="target URL (repeatable; round robin)")
+    p.add_argument("--resolve", action="append", default=[],
+                   help="NAME:ADDRESS: connect to ADDRESS for URLs naming "
+                        "NAME (Host header, SNI and certificate check use "
+                        "NAME); ADDRESS must be a lab address")
     p.add_argument("--count", type=int, required=True,
                    help="at most this many requests")
     p.add_argument("--duration", type=float, required=True,
@@ -252,7 +295,8 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        parsed = [(url, check_target(url)) for url in args.url]
+        resolve = parse_resolve(args.resolve)
+        parsed = [(url, check_target(url, resolve)) for url in args.url]
     except UsageError as exc:
         print(f"loadgen: error: {exc}", file=sys.stderr)
         return 2
@@ -262,7 +306,8 @@ def main(argv=None):
         print(f"loadgen: error: --cafile {args.cafile}: {exc}",
               file=sys.stderr)
         return 2
-    targets = [Target(url, parts, args.delay_ms, context, args.timeout)
+    targets = [Target(url, parts, args.delay_ms, context, args.timeout,
+                      resolve)
                for url, parts in parsed]
     run = Run(targets, args.count, args.duration, args.stop_file)
     started = time.time()

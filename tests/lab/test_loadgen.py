@@ -183,3 +183,36 @@ def test_duration_bound(server, tmp_path):
     assert time.monotonic() - started < 10
     assert data["stopped_by"] == "duration" and data["failed"] == 0
     assert 0 < data["sent"] < 1000
+
+
+class _HostEcho(_Handler):
+    def do_GET(self):  # noqa: N802 (http.server naming)
+        self.server.paths.append(self.headers.get("Host"))
+        super().do_GET()
+
+
+def test_resolve_sends_the_name_to_the_given_lab_address(tmp_path):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostEcho)
+    srv.daemon_threads = True
+    srv.paths = []
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        port = srv.server_address[1]
+        proc, data = _run(tmp_path, "--url", f"http://kh-api:{port}/standin/echo/1.0.0",
+                          "--resolve", "kh-api:127.0.0.1", "--count", "3", "--duration", "30")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert proc.returncode == 0, proc.stderr
+    assert (data["sent"], data["failed"]) == (3, 0)
+    # Each request is sent once with the URL's name as its Host header (the handler logs it first).
+    assert srv.paths[::2] == [f"kh-api:{port}"] * 3
+
+
+def test_resolve_to_an_address_outside_the_lab_is_refused(tmp_path):
+    proc, data = _run(tmp_path, "--url", "https://kh-api/standin/echo/1.0.0",
+                      "--resolve", "kh-api:8.8.8.8", "--count", "1", "--duration", "5")
+    assert proc.returncode == 2 and data is None
+    assert "refusing 8.8.8.8" in proc.stderr
+    proc, _ = _run(tmp_path, "--url", "https://kh-api/", "--count", "1", "--duration", "5")
+    assert proc.returncode == 2 and "refusing host 'kh-api'" in proc.stderr

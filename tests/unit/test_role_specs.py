@@ -37,6 +37,7 @@ NOT_READ = {
         "wso2am_run": "a tag",
         "wso2am_db_clients": "computed by preflight for the database role",
         "wso2am_db_manage_server": "named in a preflight message; a setting of the database role",
+        "wso2am_lb_drain_host": "passed by restart.yml to the load balancer role's drain.yml",
     },
     "database": {
         "wso2am_db_client_address": "named in a preflight message; a host variable of the node hosts",
@@ -205,7 +206,7 @@ def test_common_entry_points_match_the_task_files_the_playbooks_use():
                 include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
                 if include.get("name") == "wso2am.distributed._common" and include.get("tasks_from"):
                     used.add(Path(include["tasks_from"]).stem)
-    assert used == {"validate", "pki", "preflight", "render", "status"}
+    assert used == {"validate", "pki", "preflight", "render", "status", "decommission"}
     for entry in used:
         assert entry in entries, "roles/_common has no entry point %s" % entry
         assert (ROOT / "roles" / "_common" / "tasks" / ("%s.yml" % entry)).is_file()

@@ -12,6 +12,9 @@ from testinfra_helpers import (carbon_log, deployment_toml, main_pid_user, node_
 CPS, KM, TMS, GWS, DB = ["kh-cp1", "kh-cp2"], "kh-km1", ["kh-tm1", "kh-tm2"], ["kh-gw1", "kh-gw2"], "kh-pg"
 VERSION = "4.7.0"
 KM_URL = "https://%s:9443/services/" % KM
+# The control planes' public name, on the load balancer kh-lb: the other tiers reach their
+# /services/ (event hub) and /internal/ (token revocation) through it; JMS stays per node.
+CP_FRONT = "https://kh-apim:443"
 PORTS = {
     "control_plane": [9443, 9763, 5672, 9611, 9711],
     "key_manager": [9443, 9763],
@@ -96,11 +99,11 @@ def test_jwt_token_type_on_control_plane_and_key_manager(host):
 def test_key_manager_points_at_the_control_plane(host):
     only(host, "key_manager")
     conf = deployment_toml(host, "key_manager")
-    assert conf["apim"]["event_hub"]["service_url"] == "https://%s:9443/services/" % CPS[0]
+    assert conf["apim"]["event_hub"]["service_url"] == CP_FRONT + "/services/"
     assert conf["apim"]["event_hub"]["event_listening_endpoints"] == ["tcp://%s:5672" % cp for cp in CPS]
     listener = conf["event_listener"][0]
     assert listener["id"] == "token_revocation"
-    assert listener["properties"]["notification_endpoint"] == "https://%s:9443/internal/data/v1/notify" % CPS[0]
+    assert listener["properties"]["notification_endpoint"] == CP_FRONT + "/internal/data/v1/notify"
     assert set(conf["database"]) == {"apim_db", "shared_db"}
 
 
@@ -147,9 +150,9 @@ def test_standins_reached_every_upstream(host):
         assert "UPSTREAM %s %s reachable" % (name, address) in log, (name, address)
     expected = {
         "gateway": "key_manager %s:9443" % KM,
-        "traffic_manager": "event_hub %s:9443" % CPS[0],
+        "traffic_manager": "event_hub kh-apim:443",
         "control_plane": "event_duplicate %s:5672" % [cp for cp in CPS if cp != node_name(host)][0],
-        "key_manager": "notification_endpoint %s:9443" % CPS[0],
+        "key_manager": "notification_endpoint kh-apim:443",
     }[component]
     assert "UPSTREAM %s reachable" % expected in log
 
@@ -166,7 +169,7 @@ def test_check_mode_on_the_converged_deployment_changes_nothing(host):
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout, re.M)
-    assert {name for name, *_ in recap} == set(CPS + TMS + GWS + [KM, DB])
+    assert {name for name, *_ in recap} == set(CPS + TMS + GWS + [KM, DB, "kh-lb"])
     for name, changed, unreachable, failed in recap:
         assert (changed, unreachable, failed) == ("0", "0", "0"), name
     assert "kh-apim-not-secret" not in proc.stdout and "kh-admin-not-secret" not in proc.stdout
@@ -297,3 +300,151 @@ def test_certificates_near_expiry_are_renewed_one_gateway_at_a_time(host):
     restart = [position("Restart wso2am-gateway", gw, "changed") for gw in GWS]
     healthy = [position("Check the served certificate against the CA and the hostname", gw, "ok") for gw in GWS]
     assert restart[0] < healthy[0] < restart[1] < healthy[1], (restart, healthy)
+
+
+LB = "kh-lb"
+LOADGEN = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "tests", "lab", "loadgen.py")
+
+
+def _lb_address():
+    return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", LB],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _site_under_load(host, tmp_path, extra_inventory, env=None):
+    """Runs site.yml with one more inventory file while the bounded load generator sends the test API
+    requests through the load balancer (https://kh-api/, verified with the deployment's CA); returns
+    (the playbook's process, the load generator's report)."""
+    stop = tmp_path / "stop"
+    report = tmp_path / "load.json"
+    load = subprocess.Popen(
+        [os.environ.get("PYTHON", "python3"), LOADGEN, "--url", "https://kh-api/standin/echo/1.0.0",
+         "--resolve", "kh-api:%s" % _lb_address(), "--cafile", os.path.join(pki_dir(host), "ca", "ca.crt"),
+         "--count", "100000", "--duration", "1200", "--concurrency", "4", "--delay-ms", "50",
+         "--stop-file", str(stop), "--report", str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "-i", str(extra_inventory),
+             os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")],
+            capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1", **(env or {})), check=False,
+            timeout=1500,
+        )
+    finally:
+        stop.touch()
+        out, _ = load.communicate(timeout=60)
+    import json
+    return proc, json.loads(report.read_text()), out
+
+
+def test_the_load_balancer_serves_the_test_api_from_both_gateways(host):
+    if node_name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    seen = set()
+    for _ in range(8):
+        body = subprocess.run(["docker", "exec", KM, "curl", "-sf", "--cacert", "/opt/wso2/pki/ca.crt",
+                               "https://kh-api/standin/echo/1.0.0"], capture_output=True, text=True, check=True).stdout
+        assert '"node": "kh-api"' in body, body  # behind the load balancer, its name is the gateways' hostname
+        seen.add(re.search(r'"host": "([^"]+)"', body).group(1))
+    assert seen == set(GWS), seen
+    # The control planes' web apps answer through it under their public name.
+    status = subprocess.run(["docker", "exec", KM, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                             "/opt/wso2/pki/ca.crt", "https://kh-apim/services/Version"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status == "200", status
+
+
+def test_a_change_rolls_through_control_planes_and_gateways_without_a_failed_request(host, tmp_path):
+    """A JVM option for every control plane and gateway restarts each of them, one at a time, each taken
+    out of the load balancer first; requests through the load balancer meanwhile all succeed."""
+    if node_name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    pids = {node: subprocess.run(["docker", "exec", node, "systemctl", "show", "-p", "MainPID", "--value",
+                                  service_unit("gateway" if node in GWS else "control_plane")],
+                                 capture_output=True, text=True, check=True).stdout.strip() for node in CPS + GWS}
+    extra = tmp_path / "change.yml"
+    extra.write_text("control_plane:\n  vars:\n    wso2am_java_opts: -Dlab.rolling=1\n"
+                     "gateway:\n  vars:\n    wso2am_java_opts: -Dlab.rolling=1\n")
+    proc, load, out = _site_under_load(host, tmp_path, extra)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    print(out)
+    assert load["sent"] >= 50 and load["failed"] == 0, load
+    for node in CPS + GWS:
+        after = subprocess.run(["docker", "exec", node, "systemctl", "show", "-p", "MainPID", "--value",
+                                service_unit("gateway" if node in GWS else "control_plane")],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert after != pids[node], node
+    # Each node was taken out of the load balancer (a graceful reload) before its restart and put
+    # back (another reload) before the next node's restart.
+    events = _events(proc.stdout)
+    steps = [(name, "reload" if "Reload nginx gracefully" in task else "restart") for task, name, state in events
+             if state == "changed" and ("Reload nginx gracefully" in task or re.search(r"Restart wso2am-", task))]
+    expected = [(node, step) for node in CPS + GWS for step in ("reload", "restart", "reload")]
+    assert steps == expected, steps
+
+
+def test_an_update_of_every_pack_rolls_out_without_a_failed_request(host, tmp_path):
+    """Update level 1 for every component pack (ACP for control planes and key manager, gateway, traffic
+    manager), made once per pack on the controller with the stand-in update tool; every node moves to its
+    +u1 release one at a time while requests through the load balancer all succeed."""
+    if node_name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    server = tmp_path / "update-server"
+    (server).mkdir()
+    (server / "credentials.json").write_text('{"username": "lab", "password": "kh-update-secret"}')
+    for product in ("wso2am-acp-4.7.0", "wso2am-universal-gw-4.7.0", "wso2am-tm-4.7.0"):
+        (server / product).mkdir()
+        (server / product / "levels.json").write_text('{"levels": [1], "conflict_levels": [], "self_update": false}')
+    extra = tmp_path / "update.yml"
+    extra.write_text("all:\n  vars:\n    wso2am_update_level: 1\n    wso2am_update_cache_dir: %s\n"
+                     "    wso2am_update_username: lab\n    wso2am_update_password: kh-update-secret\n"
+                     "    wso2am_java_opts: -Dlab.rolling=1\n" % (tmp_path / "cache"))
+    proc, load, out = _site_under_load(host, tmp_path, extra, env={"WSO2AM_STANDIN_UPDATES_DIR": str(server)})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    print(out)
+    assert "kh-update-secret" not in proc.stdout + proc.stderr
+    assert load["sent"] >= 50 and load["failed"] == 0, load
+    for node, component, pack in ([(cp, "control_plane", "wso2am-acp-4.7.0") for cp in CPS]
+                                  + [(KM, "key_manager", "wso2am-acp-4.7.0")]
+                                  + [(tm, "traffic_manager", "wso2am-tm-4.7.0") for tm in TMS]
+                                  + [(gw, "gateway", "wso2am-universal-gw-4.7.0") for gw in GWS]):
+        release = subprocess.run(["docker", "exec", node, "readlink", "-f", "/opt/wso2/%s" % component],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        assert release == "/opt/wso2/releases/%s/%s+u1" % (component, pack), (node, release)
+    assert sorted(os.listdir(tmp_path / "cache")) == sorted(
+        ["wso2am-acp-4.7.0+u1.zip", "wso2am-universal-gw-4.7.0+u1.zip", "wso2am-tm-4.7.0+u1.zip"])
+
+
+def test_a_firewall_rule_stops_the_gateway_at_its_gate(host):
+    """nft inside kh-gw1 rejects its connections to kh-cp1's event hub JMS port: the next run stops at
+    kh-gw1's connectivity gate, naming what it cannot reach, before the gateway is restarted."""
+    if node_name(host) != CPS[0]:
+        pytest.skip("runs once, from the controller")
+    gateway = GWS[0]
+
+    def on_gw(*argv):
+        return subprocess.run(["docker", "exec", gateway, *argv], capture_output=True, text=True, check=True).stdout
+
+    pid = on_gw("systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway").strip()
+    cp_address = subprocess.run(["docker", "exec", gateway, "getent", "hosts", CPS[0]], capture_output=True, text=True,
+                                check=True).stdout.split()[0]
+    on_gw("sh", "-c", "command -v nft >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                      "--no-install-recommends nftables >/dev/null")
+    on_gw("nft", "add", "table", "inet", "labgate")
+    try:
+        on_gw("nft", "add", "chain", "inet", "labgate", "out", "{ type filter hook output priority 0; }")
+        on_gw("nft", "add", "rule", "inet", "labgate", "out", "ip", "daddr", cp_address, "tcp", "dport", "5672",
+              "reject", "with", "tcp", "reset")
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", gateway,
+             "-e", "wso2am_gate_timeout=3", "-e", "wso2am_java_opts=-Dlab.gate=1",
+             os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")],
+            capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False, timeout=900,
+        )
+        text = " ".join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, proc.stdout[-3000:]
+        assert "%s cannot reach %s:5672 (event hub JMS)" % (gateway, CPS[0]) in text, text[-3000:]
+        assert "it was not (re)started" in text
+    finally:
+        on_gw("nft", "delete", "table", "inet", "labgate")
+    assert on_gw("systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway").strip() == pid

@@ -360,3 +360,34 @@ def test_an_update_level_rolls_out_as_a_new_release_with_the_state_carried(host,
     text = " ".join(proc.stdout.split())
     for gateway in GWS:
         assert re.search(r"gateway on %s: HEALTHY;[^;]*; update level 2" % gateway, text), text[-3000:]
+
+
+def test_a_gateway_marked_absent_is_dropped_then_stopped_and_comes_back(host, tmp_path):
+    """wso2am_state: absent on ss-gw1: the control plane's gateway environment moves to ss-gw2 (the
+    control plane restarts), then ss-gw1's service is stopped and disabled with its files kept;
+    without the mark, the next run brings it back and the environment back to it."""
+    if node_name(host) != CP:
+        pytest.skip("runs once, from the controller")
+    gone, kept = GWS
+    extra = tmp_path / "absent.yml"
+    extra.write_text("all:\n  hosts:\n    %s:\n      wso2am_state: absent\n" % gone)
+
+    def environment_url():
+        return deployment_toml(host, "control_plane")["apim"]["gateway"]["environment"][0]["service_url"]
+
+    assert gone in environment_url()
+    proc = _playbook("site.yml", "-i", str(extra))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert kept in environment_url() and gone not in environment_url()
+    state = subprocess.run(["docker", "exec", gone, "systemctl", "is-active", "wso2am-gateway"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    enabled = subprocess.run(["docker", "exec", gone, "systemctl", "is-enabled", "wso2am-gateway"],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    assert (state, enabled) == ("inactive", "disabled")
+    assert _docker(gone, "test", "-f", "/opt/wso2/gateway/repository/conf/deployment.toml") == ""
+    # Back: the same run without the mark.
+    proc = _playbook("site.yml")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert gone in environment_url()
+    assert _docker(gone, "systemctl", "is-active", "wso2am-gateway") == "active"
+    assert _docker(gone, "systemctl", "is-enabled", "wso2am-gateway") == "enabled"

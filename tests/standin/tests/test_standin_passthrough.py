@@ -49,8 +49,8 @@ def test_echo_response_routes():
     status, ctype, body, delay = ss.echo_response(
         "GET", "/standin/echo/1.0.0/pets/1?delay_ms=250&x=1", node)
     assert (status, ctype, delay) == (200, "application/json", 0.25)
-    assert json.loads(body) == {"node": "gw1", "version": "4.5.0",
-                                "update_level": 7,
+    assert json.loads(body) == {"node": "gw1", "host": socket.gethostname(),
+                                "version": "4.5.0", "update_level": 7,
                                 "path": "/standin/echo/1.0.0/pets/1"}
     assert ss.echo_response("POST", "/standin/echo/1.0.0", node)[0] == 200
     for method, path in (("GET", "/"), ("GET", "/standin/echo/2.0.0"),
@@ -98,6 +98,7 @@ def test_echo_api_on_passthrough_ports(packs_dir, tmp_path, fake_java,
         status, body = unverified_get(f"{url}/standin/echo/1.0.0/a?b=c")
         assert status == 200, url
         assert json.loads(body) == {"node": "gw1.lab.internal",
+                                    "host": socket.gethostname(),
                                     "version": "4.5.0", "update_level": 3,
                                     "path": "/standin/echo/1.0.0/a"}
         status, body = unverified_get(f"{url}/pizzashack/1.0.0/menu")

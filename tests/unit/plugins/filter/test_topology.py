@@ -449,8 +449,9 @@ def test_required_groups(missing, how):
     with pytest.raises(AnsibleFilterError) as err:
         topology(groups, hostvars)
     assert str(err.value) == (
-        f"{PREFIX}the inventory group '{missing}' is missing or empty (rule: a distributed deployment "
-        f"needs at least one host in each of the groups control_plane, gateway, traffic_manager); "
+        f"{PREFIX}the inventory group '{missing}' is missing or empty, or all its hosts are wso2am_state: "
+        f"absent (rule: a distributed deployment needs at least one host in each of the groups "
+        f"control_plane, gateway, traffic_manager); "
         f"add a host to group '{missing}'"
     )
 

@@ -623,7 +623,10 @@ def echo_response(method, raw_path, node):
                 f"stand-in echo API: delay_ms must be 0..{ECHO_MAX_DELAY_MS}"
             ) + (0.0,)
         delay = int(value) / 1000.0
-    body = json.dumps({"node": node["node"], "version": node["version"],
+    # "node" is the [server] hostname (behind a load balancer, every gateway has the same
+    # public one); "host" is the machine that answered.
+    body = json.dumps({"node": node["node"], "host": socket.gethostname(),
+                       "version": node["version"],
                        "update_level": node["update_level"], "path": path})
     return 200, "application/json", body.encode("utf-8") + b"\n", delay
 
