@@ -71,10 +71,11 @@ def only(host, *components):
 _TOML_CACHE = {}
 
 
-def deployment_toml(host, component_name):
-    """The node's deployment.toml, parsed on the node (read once per node: SSH round trips are slow)."""
+def deployment_toml(host, component_name, fresh=False):
+    """The node's deployment.toml, parsed on the node (read once per node: SSH round trips are slow;
+    fresh=True reads it again, after a test changed it)."""
     key = (node_name(host), component_name)
-    if key not in _TOML_CACHE:
+    if fresh or key not in _TOML_CACHE:
         path = "/opt/wso2/%s/repository/conf/deployment.toml" % component_name
         script = "import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))"
         _TOML_CACHE[key] = json.loads(host.check_output("python3 -c %s %s" % (shlex.quote(script), path)))

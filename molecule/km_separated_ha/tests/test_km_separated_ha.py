@@ -354,7 +354,7 @@ def test_the_load_balancer_serves_the_test_api_from_both_gateways(host):
     assert status == "200", status
 
 
-def test_a_change_rolls_through_control_planes_and_gateways_without_a_failed_request(host, tmp_path):
+def test_a_change_rolls_through_control_planes_and_gateways_without_a_failed_request(host, tmp_path, capsys):
     """A JVM option for every control plane and gateway restarts each of them, one at a time, each taken
     out of the load balancer first; requests through the load balancer meanwhile all succeed."""
     if node_name(host) != CPS[0]:
@@ -367,7 +367,8 @@ def test_a_change_rolls_through_control_planes_and_gateways_without_a_failed_req
                      "gateway:\n  vars:\n    wso2am_java_opts: -Dlab.rolling=1\n")
     proc, load, out = _site_under_load(host, tmp_path, extra)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    print(out)
+    with capsys.disabled():  # the load generator's figures, in the scenario's output even when it passes
+        print("\n" + out.strip())
     assert load["sent"] >= 50 and load["failed"] == 0, load
     for node in CPS + GWS:
         after = subprocess.run(["docker", "exec", node, "systemctl", "show", "-p", "MainPID", "--value",
@@ -383,7 +384,7 @@ def test_a_change_rolls_through_control_planes_and_gateways_without_a_failed_req
     assert steps == expected, steps
 
 
-def test_an_update_of_every_pack_rolls_out_without_a_failed_request(host, tmp_path):
+def test_an_update_of_every_pack_rolls_out_without_a_failed_request(host, tmp_path, capsys):
     """Update level 1 for every component pack (ACP for control planes and key manager, gateway, traffic
     manager), made once per pack on the controller with the stand-in update tool; every node moves to its
     +u1 release one at a time while requests through the load balancer all succeed."""
@@ -401,7 +402,8 @@ def test_an_update_of_every_pack_rolls_out_without_a_failed_request(host, tmp_pa
                      "    wso2am_java_opts: -Dlab.rolling=1\n" % (tmp_path / "cache"))
     proc, load, out = _site_under_load(host, tmp_path, extra, env={"WSO2AM_STANDIN_UPDATES_DIR": str(server)})
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    print(out)
+    with capsys.disabled():  # the load generator's figures, in the scenario's output even when it passes
+        print("\n" + out.strip())
     assert "kh-update-secret" not in proc.stdout + proc.stderr
     assert load["sent"] >= 50 and load["failed"] == 0, load
     for node, component, pack in ([(cp, "control_plane", "wso2am-acp-4.7.0") for cp in CPS]

@@ -373,20 +373,22 @@ def test_a_gateway_marked_absent_is_dropped_then_stopped_and_comes_back(host, tm
     extra.write_text("all:\n  hosts:\n    %s:\n      wso2am_state: absent\n" % gone)
 
     def environment_url():
-        return deployment_toml(host, "control_plane")["apim"]["gateway"]["environment"][0]["service_url"]
+        return deployment_toml(host, "control_plane", fresh=True)["apim"]["gateway"]["environment"][0]["service_url"]
 
     assert gone in environment_url()
-    proc = _playbook("site.yml", "-i", str(extra))
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    assert kept in environment_url() and gone not in environment_url()
-    state = subprocess.run(["docker", "exec", gone, "systemctl", "is-active", "wso2am-gateway"],
-                           capture_output=True, text=True, check=False).stdout.strip()
-    enabled = subprocess.run(["docker", "exec", gone, "systemctl", "is-enabled", "wso2am-gateway"],
-                             capture_output=True, text=True, check=False).stdout.strip()
-    assert (state, enabled) == ("inactive", "disabled")
-    assert _docker(gone, "test", "-f", "/opt/wso2/gateway/repository/conf/deployment.toml") == ""
-    # Back: the same run without the mark.
-    proc = _playbook("site.yml")
+    try:
+        proc = _playbook("site.yml", "-i", str(extra))
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        assert kept in environment_url() and gone not in environment_url()
+        state = subprocess.run(["docker", "exec", gone, "systemctl", "is-active", "wso2am-gateway"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        enabled = subprocess.run(["docker", "exec", gone, "systemctl", "is-enabled", "wso2am-gateway"],
+                                 capture_output=True, text=True, check=False).stdout.strip()
+        assert (state, enabled) == ("inactive", "disabled")
+        assert _docker(gone, "test", "-f", "/opt/wso2/gateway/repository/conf/deployment.toml") == ""
+    finally:
+        # Back: the same run without the mark.
+        proc = _playbook("site.yml")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert gone in environment_url()
     assert _docker(gone, "systemctl", "is-active", "wso2am-gateway") == "active"
