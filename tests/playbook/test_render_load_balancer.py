@@ -30,8 +30,8 @@ LB_VARS = {"wso2am_lb_control_plane_hostname": "apim.example.com",
            "wso2am_lb_gateway_hostnames": {"Default": "api.example.com"}}
 
 
-def _render(tmp_path, lb_vars):
-    inventory = {"all": {"children": {group: {"hosts": hosts} for group, hosts in GROUPS.items()}}}
+def _render(tmp_path, lb_vars, groups=None):
+    inventory = {"all": {"children": {group: {"hosts": hosts} for group, hosts in (groups or GROUPS).items()}}}
     inventory["all"]["children"]["load_balancer"]["vars"] = lb_vars
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     out = tmp_path / "rendered"
@@ -102,17 +102,7 @@ def test_a_host_marked_absent_is_neither_rendered_nor_named(tmp_path):
     """wso2am_state: absent on gw1 (decommissioning): render.yml writes nothing for it, and neither
     the load balancer nor any node's configuration names it; gw2 takes its place."""
     groups = dict(GROUPS, gateway={"gw1": {"wso2am_state": "absent"}, "gw2": None})
-    inventory = {"all": {"children": {group: {"hosts": hosts} for group, hosts in groups.items()}}}
-    inventory["all"]["children"]["load_balancer"]["vars"] = LB_VARS
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    out = tmp_path / "rendered"
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(dict(SECRETS, wso2am_render_dir=str(out))))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"], ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         str(ROOT / "playbooks" / "render.yml"), "-e", "@%s" % (tmp_path / "vars.yml")],
-        capture_output=True, text=True, env=env, check=False,
-    )
+    proc, out = _render(tmp_path, LB_VARS, groups)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not (out / "gw1").exists() and (out / "gw2" / "deployment.toml").is_file()
     texts = [path.read_text() for path in out.rglob("*") if path.is_file()]
