@@ -58,6 +58,8 @@ VALIDATE_PLAY = "Validate the inventory on the controller (no host is contacted,
 PREFLIGHT_PLAY = "Preflight on every host (what needs the node itself; nothing is changed)"
 SECRETS_PLAY = "Load the vault-encrypted secrets"
 PKI_PLAY = "Certificates and keystores (on the controller, no node is contacted)"
+# site.yml's last play (hosts marked wso2am_state: absent); like a tier play, it honours wso2am_limit_to.
+DECOMMISSION_PLAY = "Decommissioned hosts"
 
 
 def _docker_ready() -> str | None:
@@ -209,7 +211,9 @@ def test_site_through_ansible_runner(job_dir, standin_packs):
     tier_plays_that_ran = {play for play in ran if play in TIER_PLAYS.values()}
     assert tier_plays_that_ran == {TIER_PLAYS["gateway"]}, f"tier plays that ran tasks: {sorted(tier_plays_that_ran)}"
     assert ran[TIER_PLAYS["gateway"]] == {"awx-gw1"}
-    assert set(ran) <= {SECRETS_PLAY, VALIDATE_PLAY, PKI_PLAY, PREFLIGHT_PLAY, TIER_PLAYS["gateway"]}, sorted(ran)
+    assert ran.get(DECOMMISSION_PLAY, {"awx-gw1"}) == {"awx-gw1"}, ran.get(DECOMMISSION_PLAY)
+    assert set(ran) <= {SECRETS_PLAY, VALIDATE_PLAY, PKI_PLAY, PREFLIGHT_PLAY, TIER_PLAYS["gateway"],
+                        DECOMMISSION_PLAY}, sorted(ran)
     assert not second.stats.get("changed"), f"a converged gateway changed: {describe(second)}"
     assert f"WSO2 API Manager-{VERSION}" in _version_page("awx-gw1")
 
