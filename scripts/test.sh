@@ -31,7 +31,7 @@ step "ansible-lint (profile: production)"
 ansible-lint
 done_step
 
-step "unit tests, playbook render tests, stand-in tests (tests/unit, tests/playbook, tests/standin/tests)"
+step "unit tests, playbook render tests, stand-in tests, the lab load generator (tests/unit, tests/playbook, tests/standin/tests, tests/lab)"
 python -m pytest tests/unit tests/playbook tests/standin/tests tests/lab -q -p no:cacheprovider
 done_step
 
