@@ -153,3 +153,37 @@ def test_bad_db_port():
     with pytest.raises(AnsibleFilterError) as err:
         mermaid(topology(*minimal_inventory()), {"apim_db": []}, "db", "port")
     assert str(err.value) == PREFIX + "db_port must be an integer, got 'port'"
+
+
+def _many_gateways(default_count, other_count=0):
+    gateways = [f"gw{i}" for i in range(default_count)] + [f"ogw{i}" for i in range(other_count)]
+    hostvars = {f"ogw{i}": {"wso2am_gateway_environment": "Internal"} for i in range(other_count)}
+    return inventory({"control_plane": ["cp1"], "traffic_manager": ["tm1"], "gateway": gateways}, hostvars)
+
+
+def test_a_few_gateways_keep_one_box_each():
+    nodes, _edges = parse(mermaid(topology(*_many_gateways(4))))
+    assert sorted(n for n in nodes if n.startswith("gw")) == [f"gw{i}__gateway" for i in range(4)]
+
+
+def test_the_gateways_of_a_crowded_environment_share_one_box_with_a_count():
+    nodes, edges = parse(mermaid(topology(*_many_gateways(200, 3))))
+    boxes = {node_id: label for node_id, label in nodes.items() if node_id.startswith("gateways__")}
+    assert boxes == {"gateways__Default": "200 gateways<br/>environment Default<br/>gw0 ... gw199"}
+    # The 3 gateways of the other environment are not crowded: a box each.
+    assert sorted(n for n in nodes if n.startswith("ogw")) == [f"ogw{i}__gateway" for i in range(3)]
+    # Each link of the crowded environment is drawn once, from its box.
+    from_box = [edge for edge in edges if edge[0] == "gateways__Default"]
+    assert len(from_box) == len(set(from_box)) == 4
+    assert ("gateways__Default", "key_manager :9443", "cp1__control_plane") in from_box
+    # Far below what Mermaid draws by default (maxEdges 500).
+    assert len(edges) < 50
+
+
+def test_links_into_a_crowded_environment_are_drawn_once():
+    groups, hostvars = _many_gateways(10)
+    topo = topology(groups, hostvars)
+    _nodes, edges = parse(mermaid(topo, db_clients(topo, db_settings()), "db", 3306))
+    into_box = [edge for edge in edges if edge[2] == "gateways__Default"]
+    assert into_box == [("cp1__control_plane", "gateway_environment :9443", "gateways__Default")]
+    assert ("cp1__control_plane", "apim_db :3306", "database") in edges

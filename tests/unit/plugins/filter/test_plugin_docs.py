@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams", "lb_config")
+FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams", "lb_config", "deployment_toml", "render_files")
 
 
 def load(name):
