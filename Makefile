@@ -16,7 +16,7 @@ S ?=
 MOLECULE_CMD ?= test
 SCENARIOS := $(sort $(filter-out _shared,$(notdir $(wildcard molecule/*))))
 
-.PHONY: setup test lab lab-down unit lint sanity molecule help
+.PHONY: setup test lab lab-down unit lint sanity molecule bench help
 setup:
 	bash scripts/setup.sh
 
@@ -58,5 +58,13 @@ help:
 	@echo "make lint                yamllint + ansible-lint (production profile)"
 	@echo "make sanity              ansible-test sanity (scripts/sanity.sh)"
 	@echo "make molecule S=<name> [MOLECULE_CMD=test]  one scenario: $(SCENARIOS)"
+	@echo "make bench [ARGS=..]      speed figures on the lab (make lab first): scripts/bench.py --help"
 	@echo "make setup               host packages, dockerd, .venv, lab images (scripts/setup.sh)"
 	@echo "See docs/developing.md."
+
+# make bench [ARGS="--runs 5 --skip-node-scale ..."]: the speed figures of scripts/bench.py on the
+# container lab (make lab first); writes bench/results.json.
+bench:
+	@WSO2AM_LAB_IMAGES="$$(grep -rhoE 'wso2am-lab:[a-z]+' inventories/lab | sed 's/^wso2am-lab://' | sort -u | tr '\n' ' ')" \
+	  bash scripts/setup.sh
+	$(ENV) && wso2am_standin_env && wso2am_build_standins && python scripts/bench.py $(ARGS)

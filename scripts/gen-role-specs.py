@@ -59,9 +59,9 @@ PLAYBOOK_OPTIONS = {
         "type": "raw",
         "description": [
             "Playbook variable of C(playbooks/site.yml), for example C(-e wso2am_serial=2). How many nodes of a "
-            "tier the control plane, key manager, traffic manager and gateway plays deploy and restart at a time "
-            "(their C(serial) - a number, a percentage such as C(50%), or a list).",
-            "Unset means 1, one node at a time, each healthy before the next one starts.",
+            "tier restart at a time after a change (the C(serial) of the tier's rolling restart play - a number, "
+            "a percentage such as C(50%), or a list). The nodes of a tier are examined and configured all at once.",
+            "Unset means 1, one node at a time, each healthy before the next one restarts.",
         ],
     },
     "wso2am_limit_to": {
