@@ -268,17 +268,19 @@ def _docker(node, *argv):
 
 
 def test_a_change_the_node_refuses_at_start_is_rolled_back(host, tmp_path):
-    """A JVM option the product refuses at start (a port offset that is not a number) on ss-gw1 only:
-    the run fails naming ss-gw1 and the change, ss-gw1 is back on its last good release and unit and
-    healthy, and ss-gw2, next in the tier, was not touched."""
+    """A JVM option the product refuses at start (a port offset that is not a number) on both gateways:
+    site.yml configures both, then restarts ss-gw1 first; the run fails naming ss-gw1 and the change,
+    ss-gw1 is back on its last good release and unit and healthy, and ss-gw2, which waited for its
+    turn, was put back on the unit it still runs, never restarted, with no restart left pending."""
     if node_name(host) != CP:
         pytest.skip("runs once, from the controller")
     first, second = GWS
     release = _docker(first, "readlink", "-f", "/opt/wso2/gateway")
     unit = _docker(first, "cat", "/etc/systemd/system/wso2am-gateway.service")
     second_pid = _docker(second, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway")
+    second_unit = _docker(second, "cat", "/etc/systemd/system/wso2am-gateway.service")
     extra = tmp_path / "refused.yml"
-    extra.write_text("all:\n  hosts:\n    %s:\n      wso2am_java_opts: -DportOffset=not-a-number\n" % first)
+    extra.write_text("gateway:\n  vars:\n    wso2am_java_opts: -DportOffset=not-a-number\n")
     proc = _playbook("site.yml", "-i", str(extra), "--limit", "gateway", "-e", "wso2am_health_timeout=30")
     text = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode != 0, proc.stdout[-3000:]
@@ -286,18 +288,20 @@ def test_a_change_the_node_refuses_at_start_is_rolled_back(host, tmp_path):
     assert "Rolled back to its last good release %s" % os.path.basename(release) in text, text[-3000:]
     assert "it is healthy again" in text, text[-3000:]
     assert "-DportOffset" in text and "is not an integer" in text, text[-3000:]
-    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
-    assert recap.get(second) == "0", recap  # the run stopped before the tier's next node
     assert _docker(first, "readlink", "-f", "/opt/wso2/gateway") == release
     assert _docker(first, "cat", "/etc/systemd/system/wso2am-gateway.service") == unit
     assert _docker(first, "systemctl", "is-active", "wso2am-gateway") == "active"
     assert "WSO2 API Manager-" in _docker(first, "curl", "-fsS", "http://127.0.0.1:9763/services/Version")
+    # ss-gw2 got the change on disk in the tier's play, then waited for its turn: put back, not restarted.
+    assert re.search(r"changed: \[%s -> %s\]" % (first, second), proc.stdout), proc.stdout[-3000:]
+    assert _docker(second, "cat", "/etc/systemd/system/wso2am-gateway.service") == second_unit
     assert _docker(second, "systemctl", "show", "-p", "MainPID", "--value", "wso2am-gateway") == second_pid
-    # The next run without the bad option changes nothing: the rollback left the node as it was.
-    proc = _playbook("site.yml", "--limit", first)
+    assert _docker(second, "sh", "-c", "test -e /opt/wso2/state/gateway/restart-pending && echo left || echo none") == "none"
+    # The next run without the bad option changes nothing: the rollback left both nodes as they were.
+    proc = _playbook("site.yml", "--limit", "gateway")
     assert proc.returncode == 0, proc.stdout[-3000:]
     recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
-    assert recap.get(first) == "0", (recap, proc.stdout[-3000:])
+    assert recap.get(first) == "0" and recap.get(second) == "0", (recap, proc.stdout[-3000:])
 
 
 def test_a_move_to_another_minor_version_needs_the_database_migration(host):
