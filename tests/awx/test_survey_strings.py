@@ -164,7 +164,7 @@ def test_the_two_cases_really_differ(renders):
         assert f"{host}/deployment.toml" in changed
 
 
-def test_render_no_log_false_as_a_string_shows_the_items(tmp_path):
+def test_render_no_log_false_as_a_string_shows_the_result(tmp_path):
     answers = as_survey_strings(dict(TYPED["a"], wso2am_no_log=False))
     answers["wso2am_render_mask_secrets"] = "false"
     job = _render(tmp_path, "no-log", answers)[0]
@@ -172,10 +172,12 @@ def test_render_no_log_false_as_a_string_shows_the_items(tmp_path):
     results = [
         e["event_data"].get("res", {})
         for e in job_events(job)
-        if e["event"] == "runner_item_on_ok" and e["event_data"].get("task") == "Render deployment.toml"
+        if e["event"] == "runner_on_ok"
+        and e["event_data"].get("task") == "Write every node's deployment.toml and topology.md on the controller"
     ]
     assert results
-    assert not any("censored" in res for res in results), "wso2am_no_log: 'false' still hid the items"
+    assert not any("censored" in res for res in results), "wso2am_no_log: 'false' still hid the result"
+    assert any(res.get("files") for res in results), results
 
 
 def test_awx_project_render_prints_the_masked_files(tmp_path):
