@@ -10,30 +10,7 @@ size of what is written, not with a module run per node.
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-name: controller_files
-short_description: Write files on the controller in one step (used by playbooks/render.yml)
-description:
-  - Creates folders and writes files on the Ansible controller from the action's own process.
-  - A file whose content and mode are already right is left alone, so a second run reports no change.
-  - Honours check mode (reports what would change, writes nothing) and diff mode.
-  - Internal to wso2am.distributed; it always acts on the controller, whatever the task's host.
-options:
-  files:
-    description: Files to write.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      path: {description: Absolute path of the file., type: path, required: true}
-      content: {description: The file's text., type: str, required: true}
-      mode: {description: Octal permissions as a string such as C(0640)., type: str, default: "0640"}
-  dir_mode:
-    description: Permissions of the folders created for the files.
-    type: str
-    default: "0750"
-author: wso2am.distributed contributors
-"""
+# The documentation is in plugins/modules/controller_files.py (ansible-test: action-plugin-docs).
 
 import os
 import tempfile

@@ -16,7 +16,8 @@ import sys
 import pytest
 import yaml
 
-FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault", "upstreams", "lb_config", "deployment_toml", "render_files")
+FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault",
+           "upstreams", "lb_config", "deployment_toml", "render_files")
 
 
 def load(name):
