@@ -129,3 +129,19 @@ def test_prune_keeps_the_newest_and_the_protected(tool, capsys, node):
     again = run(tool, capsys, "prune", "--releases", str(node["releases"]), "--keep", "3",
                 "--protect", str(node["old"]))
     assert again == {"changed": False, "removed": []}
+
+
+def test_snapshot_prunes_in_the_same_run(tool, capsys, node):
+    """snapshot --prune-releases records the last good state and prunes as prune does, in one run."""
+    oldest = node["releases"] / "wso2am-universal-gw-4.4.0"
+    oldest.mkdir()
+    os.utime(oldest, (1, 1))
+    argv = ["snapshot", "--state", str(node["state"]), "--home", str(node["home"]),
+            "--prune-releases", str(node["releases"]), "--keep", "2", "--protect", str(node["old"])]
+    result = run(tool, capsys, *argv)
+    assert result["changed"] is True
+    assert result["removed"] == [str(oldest)]
+    assert sorted(os.listdir(node["releases"])) == sorted([node["old"].name, node["new"].name])
+    assert (node["state"] / "last-good" / "manifest.json").is_file()
+    again = run(tool, capsys, *argv)
+    assert again["changed"] is False and again["removed"] == []

@@ -5,9 +5,11 @@ its tasks as root; standard library only. Every subcommand prints one JSON objec
 "changed", so Ansible reports a change only when something was written.
 
   snapshot --state DIR --home LINK [--file REL]... [--abs PATH]...
+           [--prune-releases DIR --keep N [--protect DIR]...]
       Records the node's current release (the target of LINK) and a copy of the files the
       collection manages (REL: relative to the release; PATH: absolute) as its last good state.
-      Writes nothing when the record already matches.
+      Writes nothing when the record already matches. With --prune-releases, then prunes as
+      prune does (one run of the helper for both, after every healthy start).
   rollback --state DIR --home LINK [--carry REL]...
       Puts back the last good state: carries the runtime state (REL paths) from the current
       release into the recorded one, points LINK at it and restores the recorded files (a file
@@ -193,6 +195,14 @@ def rollback(args):
             "restored": restored, "carried": carried}
 
 
+def snapshot_and_prune(args):
+    result = snapshot(args)
+    if args.prune_releases:
+        pruned = prune(argparse.Namespace(releases=args.prune_releases, keep=args.keep, protect=args.protect))
+        result = dict(result, changed=result["changed"] or pruned["changed"], removed=pruned["removed"])
+    return result
+
+
 def prune(args):
     protect = {os.path.realpath(path) for path in args.protect if path}
     try:
@@ -222,7 +232,10 @@ def main(argv=None):
     one.add_argument("--home", required=True)
     one.add_argument("--file", action="append", default=[])
     one.add_argument("--abs", action="append", default=[])
-    one.set_defaults(run=snapshot)
+    one.add_argument("--prune-releases", default="")
+    one.add_argument("--keep", type=int, default=3)
+    one.add_argument("--protect", action="append", default=[])
+    one.set_defaults(run=snapshot_and_prune)
     one = commands.add_parser("rollback")
     one.add_argument("--state", required=True)
     one.add_argument("--home", required=True)
