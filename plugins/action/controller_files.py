@@ -1,5 +1,5 @@
-# Copyright (c) wso2am.distributed contributors
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
 """Action plugin wso2am.distributed.controller_files: write many files on the controller at once.
 
 playbooks/render.yml renders every node's deployment.toml in memory (one set_fact per host, no

@@ -1,6 +1,6 @@
 #!/usr/bin/python
-# Copyright (c) wso2am.distributed contributors
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
 """Documentation of the action plugin plugins/action/controller_files.py (it has no module code)."""
 
 from __future__ import annotations

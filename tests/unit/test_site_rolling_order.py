@@ -1,5 +1,5 @@
-# Copyright (c) wso2am.distributed contributors
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
 """site.yml's rolling restart plays take the nodes that must restart in inventory order.
 
 The tier's play adds a node to wso2am_restart_<component> when that node's tasks reach the
