@@ -1,0 +1,85 @@
+# Copyright: contributors to wso2am.distributed
+# Apache License 2.0 (see LICENSE)
+"""Action plugin wso2am.distributed.node_files: several small files onto a node in one step.
+
+ansible.builtin.copy costs a module run (and a checksum round trip) per file. This action computes
+every file's SHA-256 on the controller, asks the node in one module run which files differ, and
+sends the content of only those in a second run. On a converged node: one module run, no content.
+"""
+
+from __future__ import annotations
+
+# The documentation is in plugins/modules/node_files.py.
+
+import base64
+import hashlib
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.plugins.action import ActionBase
+
+MODULE = "wso2am.distributed.node_files"
+ATTRIBUTES = ("owner", "group", "mode")
+
+
+def local_files(files, find):
+    """[(entry for the module without content, bytes)] from the task's files; find(src) resolves a
+    controller path (role files folder for a relative one)."""
+    if not isinstance(files, list) or not files:
+        raise AnsibleActionFail("node_files: 'files' must be a non-empty list of {src or content, dest, ...}")
+    out, seen = [], set()
+    for item in files:
+        if not isinstance(item, dict) or not item.get("dest"):
+            raise AnsibleActionFail(f"node_files: every file needs a dest, got {item!r}")
+        dest = str(item["dest"])
+        if dest in seen:
+            raise AnsibleActionFail(f"node_files: {dest} is listed twice")
+        seen.add(dest)
+        has_src, has_content = item.get("src") is not None, item.get("content") is not None
+        if has_src == has_content:
+            raise AnsibleActionFail(f"node_files: {dest} needs exactly one of src and content")
+        if has_src:
+            with open(find(str(item["src"])), "rb") as handle:
+                data = handle.read()
+        else:
+            data = to_bytes(item["content"], errors="surrogate_or_strict")
+        entry = {"dest": dest, "sha256": hashlib.sha256(data).hexdigest()}
+        for key in ATTRIBUTES:
+            if item.get(key) is not None:
+                entry[key] = str(item[key])
+        out.append((entry, data))
+    return out
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = True
+    _VALID_ARGS = frozenset(("files",))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        files = local_files(self._task.args.get("files"), lambda src: self._find_needle("files", src))
+        try:
+            return self._settle(result, files, task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _settle(self, result, files, task_vars):
+        entries = [entry for entry, _data in files]
+        first = self._execute_module(module_name=MODULE, module_args={"files": entries}, task_vars=task_vars)
+        if first.get("failed"):
+            return dict(result, **first)
+        needed = set(first.get("content_needed") or [])
+        changed = list(first.get("changed_files") or [])
+        if needed and self._play_context.check_mode:
+            changed.extend(needed)  # would be written; nothing is sent in check mode
+        elif needed:
+            send = [dict(entry, data=base64.b64encode(data).decode("ascii"))
+                    for entry, data in files if entry["dest"] in needed]
+            second = self._execute_module(module_name=MODULE, module_args={"files": send}, task_vars=task_vars)
+            if second.get("failed"):
+                return dict(result, **second)
+            changed.extend(second.get("changed_files") or [])
+        order = [entry["dest"] for entry in entries]
+        result["changed_files"] = sorted(set(changed), key=order.index)
+        result["changed"] = bool(changed)
+        return result
