@@ -17,8 +17,8 @@ def _run(tmp_path, *options):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["WSO2AM_DISTRIBUTED_TEST_COLLECTIONS_PATH"],
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
-         str(tmp_path / "play.yml"), *options],
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "play.yml"), *options],
         capture_output=True, text=True, env=env, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
