@@ -298,7 +298,7 @@ def test_certificates_near_expiry_are_renewed_one_gateway_at_a_time(host):
         raise AssertionError("no %s %s for %s in %s" % (status, task_end, gateway, events[-40:]))
 
     restart = [position("Restart wso2am-gateway", gw, "changed") for gw in GWS]
-    healthy = [position("Check the served certificate against the CA and the hostname", gw, "ok") for gw in GWS]
+    healthy = [position("check the served certificate against the CA and the hostname", gw, "ok") for gw in GWS]
     assert restart[0] < healthy[0] < restart[1] < healthy[1], (restart, healthy)
 
 
