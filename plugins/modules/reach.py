@@ -82,6 +82,7 @@ def try_until(host, port, timeout, clock=time.monotonic, pause=1.0):
     deadline = clock() + max(0, timeout)
     while True:
         left = deadline - clock()
+        error = None
         try:
             with socket.create_connection((host, port), timeout=max(0.5, min(5.0, left))):
                 return None
