@@ -44,6 +44,8 @@ def local_files(files, find):
         else:
             data = to_bytes(item["content"], errors="surrogate_or_strict")
         entry = {"dest": dest, "sha256": hashlib.sha256(data).hexdigest()}
+        if item.get("diff"):
+            entry["diff"] = True
         for key in ATTRIBUTES:
             if item.get(key) is not None:
                 entry[key] = str(item[key])
@@ -67,6 +69,7 @@ class ActionModule(ActionBase):
         entries = [entry for entry, _data in files]
         first = self._execute_module(module_name=MODULE, module_args={"files": entries}, task_vars=task_vars)
         if first.get("failed"):
+            first.pop("invocation", None)  # the files' checksums; the message names the file
             return dict(result, **first)
         needed = set(first.get("content_needed") or [])
         changed = list(first.get("changed_files") or [])
@@ -77,9 +80,16 @@ class ActionModule(ActionBase):
                     for entry, data in files if entry["dest"] in needed]
             second = self._execute_module(module_name=MODULE, module_args={"files": send}, task_vars=task_vars)
             if second.get("failed"):
+                second.pop("invocation", None)
                 return dict(result, **second)
             changed.extend(second.get("changed_files") or [])
         order = [entry["dest"] for entry in entries]
+        before = first.get("before") or {}
+        if before:
+            # Diff mode: what the files marked for it (no secrets) would become.
+            result["diff"] = [{"before_header": entry["dest"], "after_header": entry["dest"], "before": before[entry["dest"]],
+                               "after": data.decode("utf-8", errors="replace")}
+                              for entry, data in files if entry["dest"] in before]
         result["changed_files"] = sorted(set(changed), key=order.index)
         result["changed"] = bool(changed)
         return result

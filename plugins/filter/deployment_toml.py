@@ -13,6 +13,8 @@ description:
     component and the host, then the data written by P(wso2am.distributed.to_toml#filter)."
   - The nodes (C(templates/deployment.toml.j2)) and C(playbooks/render.yml) both use it, so a rendered file is the
     node's file.
+  - The text is parsed back as TOML (Python's C(tomllib)) before it is returned, so a file the product could not
+    read fails on the controller, naming the host, before it reaches any node.
 positional: version, component, host, mask_secrets
 options:
   _input:
@@ -51,6 +53,10 @@ _value:
   type: str
 """
 
+import tomllib
+
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wso2am.distributed.plugins.filter.to_toml import to_toml
 
 FILTER_NAME = "wso2am.distributed.deployment_toml"
@@ -62,13 +68,22 @@ def deployment_toml(config, version, component, host, mask_secrets=False):
         note = "# Rendered for review by wso2am.distributed.render: passwords are masked."
     else:
         note = "# Rendered by wso2am.distributed from the inventory; change wso2am_deployment_toml_extra, not this file."
-    return "\n".join(
+    text = "\n".join(
         [
             f"# WSO2 API Manager {version}: {str(component).replace('_', ' ')} node {host}.",
             note,
             to_toml(config, mask_secrets=bool(mask_secrets)),
         ]
     )
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        # The error names a line and column, never the text (it may hold secrets).
+        raise AnsibleFilterError(
+            f"{FILTER_NAME}: the deployment.toml of the {component} on {host} does not parse as TOML ({err}); "
+            "look at wso2am_deployment_toml_extra, or render it with playbooks/render.yml to see the file"
+        ) from None
+    return text
 
 
 class FilterModule:

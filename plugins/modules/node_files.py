@@ -44,8 +44,15 @@ options:
       mode:
         description: Its permissions, an octal string such as C(0640); unset leaves them as they are.
         type: str
+      diff:
+        description:
+          - Show this file's change in diff mode (text files without secrets only; the others never are).
+        type: bool
+        default: false
       sha256:
-        description: Set by the action side (the SHA-256 of the file on the controller); not for tasks.
+        description:
+          - Set by the action side (the SHA-256 of the file on the controller); not for tasks. Never logged (a
+            checksum of a file holding secrets could be used to guess them).
         type: str
       data:
         description: Set by the action side (the file's bytes, base64) for the files that differ; not for tasks.
@@ -55,12 +62,14 @@ attributes:
     support: full
     description: Reports which files would be written or changed, writes nothing.
   diff_mode:
-    support: none
-    description: No content is shown (the files include keystores).
+    support: partial
+    description: Shows the change of the files marked O(files[].diff) (text without secrets); never the others.
 notes:
   - Internal to wso2am.distributed. Each file is written to a temporary file beside it and renamed, so a reader
     never sees half a file. An existing path that is not a regular file is an error, never replaced.
   - Meant for small files; the packs go through M(ansible.builtin.copy).
+  - Files may hold secrets (C(deployment.toml)), so their content and checksum never appear in the task's result or
+    its log, and only the files marked O(files[].diff) are shown in diff mode.
 seealso:
   - module: ansible.builtin.copy
 """
@@ -86,6 +95,11 @@ content_needed:
   type: list
   elements: str
   sample: []
+before:
+  description: Internal to the action side (in diff mode, the current text of the files marked for diff that differ).
+  returned: always
+  type: dict
+  sample: {}
 """
 
 import base64
@@ -114,6 +128,16 @@ def _write(path, data):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _text(path, limit=262144):
+    """The current text of a file for a diff ('' when absent, a note when too big to show)."""
+    if not os.path.exists(path):
+        return ""
+    if os.path.getsize(path) > limit:
+        return f"({path} is larger than {limit} bytes: not shown)\n"
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", errors="replace")
 
 
 def _settle(module, entry):
@@ -156,7 +180,9 @@ def main():
                     "src": {"type": "path"},
                     "content": {"type": "str", "no_log": True},
                     "dest": {"type": "path", "required": True},
-                    "sha256": {"type": "str"},
+                    "diff": {"type": "bool", "default": False},
+                    # A checksum of a file that may hold secrets (deployment.toml): never logged.
+                    "sha256": {"type": "str", "no_log": True},
                     "data": {"type": "str", "no_log": True},
                     "owner": {"type": "str"},
                     "group": {"type": "str"},
@@ -166,14 +192,16 @@ def main():
         },
         supports_check_mode=True,
     )
-    changed, needed = [], []
+    changed, needed, before = [], [], {}
     for entry in module.params["files"]:
         differs, wants = _settle(module, entry)
         if wants:
             needed.append(entry["dest"])
+            if module._diff and entry.get("diff"):
+                before[entry["dest"]] = _text(entry["dest"])
         elif differs:
             changed.append(entry["dest"])
-    module.exit_json(changed=bool(changed), changed_files=changed, content_needed=needed)
+    module.exit_json(changed=bool(changed), changed_files=changed, content_needed=needed, before=before)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,21 @@ def test_node_files_as_a_task(tmp_path):
     third = _run(tmp_path)
     assert third["changed_files"] == [str(dest / "ca.crt")]
     assert (dest / "ca.crt").read_text() == "CA renewed\n"
+
+
+def test_diff_mode_shows_marked_files_and_never_the_others(tmp_path):
+    dest = tmp_path / "node"
+    dest.mkdir()
+    (dest / "unit").write_text("ExecStart=old\n")
+    (dest / "deployment.toml").write_text("password = \"old-secret\"\n")
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "files", "wso2am.distributed.node_files": {"files": [
+            {"content": "ExecStart=new\n", "dest": str(dest / "unit"), "mode": "0644", "diff": True},
+            {"content": "password = \"new-secret\"\n", "dest": str(dest / "deployment.toml"), "mode": "0600"}]}}]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    result = _run(tmp_path, "--check", "--diff")
+    assert result["changed_files"] == [str(dest / "unit"), str(dest / "deployment.toml")]
+    assert result["diff"] == [{"before_header": str(dest / "unit"), "after_header": str(dest / "unit"),
+                               "before": "ExecStart=old\n", "after": "ExecStart=new\n"}]
+    assert "secret" not in json.dumps(result)
+    assert (dest / "unit").read_text() == "ExecStart=old\n"

@@ -105,3 +105,14 @@ def test_the_action_reads_src_or_content_and_refuses_bad_lists(tmp_path):
                          ([{"dest": "/x", "content": "a"}, {"dest": "/x", "content": "b"}], "listed twice")):
         with pytest.raises(AnsibleActionFail, match=message):
             local_files(bad, str)
+
+
+def test_diff_mode_returns_the_current_text_of_marked_files_only(tmp_path, capsys):
+    (tmp_path / "unit").write_text("old unit\n")
+    (tmp_path / "secret").write_text("password = x\n")
+    marked = dict(_entry(tmp_path / "unit", b"new unit\n"), diff=True)
+    result = run(capsys, _ansible_diff=True,
+                 files=[marked, _entry(tmp_path / "secret", b"password = y\n"), dict(_entry(tmp_path / "new", b"n\n"), diff=True)])
+    assert result["before"] == {str(tmp_path / "unit"): "old unit\n", str(tmp_path / "new"): ""}
+    plain = run(capsys, files=[dict(_entry(tmp_path / "unit", b"new unit\n"), diff=True)])
+    assert plain["before"] == {}  # not in diff mode: nothing is read
