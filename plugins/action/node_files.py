@@ -35,6 +35,8 @@ def local_files(files, find):
         if dest in seen:
             raise AnsibleActionFail(f"node_files: {dest} is listed twice")
         seen.add(dest)
+        if item.get("mode") is None:
+            raise AnsibleActionFail(f"node_files: {dest} needs a mode (an octal string such as '0644')")
         has_src, has_content = item.get("src") is not None, item.get("content") is not None
         if has_src == has_content:
             raise AnsibleActionFail(f"node_files: {dest} needs exactly one of src and content")

@@ -42,8 +42,11 @@ options:
         description: Its group (name or id); unset leaves it as it is.
         type: str
       mode:
-        description: Its permissions, an octal string such as C(0640); unset leaves them as they are.
+        description:
+          - Its permissions, an octal string such as C(0640). Required, so that no file is left with the
+            permissions of the temporary file it was written through (0600).
         type: str
+        required: true
       diff:
         description:
           - Show this file's change in diff mode (text files without secrets only; the others never are).
@@ -186,7 +189,7 @@ def main():
                     "data": {"type": "str", "no_log": True},
                     "owner": {"type": "str"},
                     "group": {"type": "str"},
-                    "mode": {"type": "str"},
+                    "mode": {"type": "str", "required": True},
                 },
             },
         },

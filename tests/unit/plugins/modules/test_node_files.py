@@ -96,13 +96,16 @@ def test_a_folder_or_link_in_the_way_is_refused(tmp_path, capsys):
 def test_the_action_reads_src_or_content_and_refuses_bad_lists(tmp_path):
     (tmp_path / "tool.py").write_bytes(b"print(1)\n")
     files = local_files([{"src": "tool.py", "dest": "/opt/wso2/bin/tool.py", "mode": "0644", "owner": "root"},
-                         {"content": "text\n", "dest": "/opt/wso2/x"}], lambda src: str(tmp_path / src))
+                         {"content": "text\n", "dest": "/opt/wso2/x", "mode": "0600"}], lambda src: str(tmp_path / src))
     assert files[0][0] == {"dest": "/opt/wso2/bin/tool.py", "sha256": hashlib.sha256(b"print(1)\n").hexdigest(),
                            "mode": "0644", "owner": "root"}
     assert files[1][1] == b"text\n" and "data" not in files[1][0]
     for bad, message in (([], "non-empty list"), ([{"src": "a"}], "needs a dest"),
-                         ([{"dest": "/x"}], "exactly one of src and content"),
-                         ([{"dest": "/x", "content": "a"}, {"dest": "/x", "content": "b"}], "listed twice")):
+                         ([{"dest": "/x", "mode": "0644"}], "exactly one of src and content"),
+                         # Without a mode a new file would keep its temporary file's 0600.
+                         ([{"dest": "/x", "content": "a"}], "/x needs a mode"),
+                         ([{"dest": "/x", "content": "a", "mode": "0644"}, {"dest": "/x", "content": "b", "mode": "0644"}],
+                          "listed twice")):
         with pytest.raises(AnsibleActionFail, match=message):
             local_files(bad, str)
 
