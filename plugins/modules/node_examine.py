@@ -59,13 +59,8 @@ options:
     description: The login shell the user must have.
     type: str
     default: /usr/sbin/nologin
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
+extends_documentation_fragment:
+  - wso2am.distributed.read_only
 """
 
 EXAMPLES = r"""

@@ -47,13 +47,8 @@ options:
     description: Seconds between two tries.
     type: int
     default: 3
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
+extends_documentation_fragment:
+  - wso2am.distributed.read_only
 """
 
 EXAMPLES = r"""

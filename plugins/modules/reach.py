@@ -37,13 +37,8 @@ options:
     description: Seconds to keep trying each target.
     type: int
     default: 60
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
+extends_documentation_fragment:
+  - wso2am.distributed.read_only
 """
 
 EXAMPLES = r"""
