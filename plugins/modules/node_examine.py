@@ -59,6 +59,84 @@ options:
     description: The login shell the user must have.
     type: str
     default: /usr/sbin/nologin
+  expect:
+    description:
+      - Paths that must be as described. The result's RV(unmet) lists those that are not, so that the task which
+        would make them so (M(wso2am.distributed.folders), M(ansible.builtin.file)) runs only for a node that needs it.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      type:
+        description: What it must be (a link is read as itself, not followed).
+        type: str
+        choices: [directory, file, link]
+        required: true
+      src:
+        description: With O(expect[].type=link), what the link must point at, as written in it.
+        type: path
+      owner:
+        description: Its owner's name; unset is not checked.
+        type: str
+      group:
+        description: Its group's name; unset is not checked.
+        type: str
+      mode:
+        description: Its permissions, an octal string such as C(0755); unset is not checked.
+        type: str
+  trust:
+    description:
+      - A truststore and the certificates it must trust. RV(trust_recorded) is true when the record beside it
+        (written after keytool last changed it) still names the checksums of the truststore and of each
+        certificate (as C(sha256sum) prints them), the truststore's owner, group and mode (C(stat -c %U:%G:%a)) and
+        the aliases, so that keytool need not run.
+    type: dict
+    suboptions:
+      store:
+        description: The truststore.
+        type: path
+        required: true
+      certs:
+        description: The certificates it must trust.
+        type: list
+        elements: path
+        required: true
+      aliases:
+        description: Their aliases, one line.
+        type: str
+        required: true
+      record:
+        description: The record of what it trusted after the last change.
+        type: path
+        required: true
+  credential:
+    description:
+      - A systemd encrypted credential and the secret it must hold. RV(credential) says whether C(systemd-creds
+        decrypt) reads it and whether it holds that secret; the secret itself is never returned.
+    type: dict
+    suboptions:
+      name:
+        description: The credential's name (C(--name)).
+        type: str
+        required: true
+      file:
+        description: The encrypted credential.
+        type: path
+        required: true
+      secret:
+        description: The secret it must hold.
+        type: str
+        required: true
+        no_log: true
+  services:
+    description: systemd services whose unit file state and active state to read.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - wso2am.distributed.read_only
 """
@@ -107,6 +185,26 @@ packages:
   returned: always
   type: dict
   sample: {unzip: true, acl: false}
+unmet:
+  description: The paths of O(expect) that are not as described, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/wso2am/state/gateway]
+trust_recorded:
+  description: Whether the truststore still trusts what its record says (see O(trust)).
+  returned: when O(trust) is set
+  type: bool
+credential:
+  description: Whether the credential decrypts (rc of C(systemd-creds decrypt)) and holds the secret.
+  returned: when O(credential) is set
+  type: dict
+  sample: {rc: 0, matches: true}
+services:
+  description: For each service of O(services), whether it is enabled and whether it is active.
+  returned: always
+  type: dict
+  sample: {wso2am-gateway: {enabled: true, active: true}}
 account:
   description: Whether the group exists and the user exists with that primary group, O(home) and O(shell).
   returned: when O(user) is set
@@ -115,8 +213,10 @@ account:
 """
 
 import grp
+import hashlib
 import os
 import pwd
+import stat
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
@@ -172,6 +272,83 @@ def account(user, group, home, shell):
     return {"group": True, "user": entry.pw_gid == gid and entry.pw_dir == home and entry.pw_shell == shell}
 
 
+def _name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def unmet(expected):
+    """The paths of expected that are not as described (type, link target, owner, group, mode)."""
+    out = []
+    for want in expected:
+        path = want["path"]
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            out.append(path)
+            continue
+        kinds = {"directory": stat.S_ISDIR, "file": stat.S_ISREG, "link": stat.S_ISLNK}
+        ok = kinds[want["type"]](info.st_mode)
+        if ok and want["type"] == "link" and want.get("src") is not None:
+            ok = os.readlink(path) == want["src"]
+        if ok and want.get("owner") is not None:
+            ok = _name(pwd.getpwuid, info.st_uid) == want["owner"]
+        if ok and want.get("group") is not None:
+            ok = _name(grp.getgrgid, info.st_gid) == want["group"]
+        if ok and want.get("mode") is not None and want["type"] != "link":
+            ok = stat.S_IMODE(info.st_mode) == int(want["mode"], 8)
+        if not ok:
+            out.append(path)
+    return out
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def trust_recorded(store, certs, aliases, record):
+    """Whether the record still matches what keystores.yml's record task would write now."""
+    try:
+        lines = [f"{sha256(path)}  {path}" for path in [store, *certs]]
+        info = os.stat(store)
+        with open(record, encoding="utf-8", errors="replace") as handle:
+            recorded = handle.read()
+    except OSError:
+        return False
+    lines.append(f"{_name(pwd.getpwuid, info.st_uid)}:{_name(grp.getgrgid, info.st_gid)}:{stat.S_IMODE(info.st_mode):o}")
+    lines.append(aliases)
+    return "\n".join(lines) == recorded.strip()
+
+
+def credential(name, path, secret, runner=run):
+    out = runner(["systemd-creds", "decrypt", f"--name={name}", path, "-"])
+    return {"rc": out["rc"], "matches": out["rc"] == 0 and out["stdout"].rstrip("\r\n") == secret}
+
+
+def services(names, runner=run):
+    """{service: {enabled, active}} from one systemctl show."""
+    if not names:
+        return {}
+    out = runner(["systemctl", "show", "--property=Id,UnitFileState,ActiveState", "--", *(n + ".service" for n in names)])
+    found, current = {}, {}
+    for line in out["stdout"].splitlines() + [""]:
+        if not line.strip():
+            if current.get("Id"):
+                found[current["Id"].removesuffix(".service")] = {
+                    "enabled": current.get("UnitFileState") == "enabled", "active": current.get("ActiveState") == "active"}
+            current = {}
+            continue
+        key, _eq, value = line.partition("=")
+        current[key] = value
+    return {name: found.get(name, {"enabled": False, "active": False}) for name in names}
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -185,6 +362,26 @@ def main():
             "group": {"type": "str"},
             "home": {"type": "path"},
             "shell": {"type": "str", "default": "/usr/sbin/nologin"},
+            "expect": {"type": "list", "elements": "dict", "default": [], "options": {
+                "path": {"type": "path", "required": True},
+                "type": {"type": "str", "required": True, "choices": ["directory", "file", "link"]},
+                "src": {"type": "path"},
+                "owner": {"type": "str"},
+                "group": {"type": "str"},
+                "mode": {"type": "str"},
+            }},
+            "trust": {"type": "dict", "options": {
+                "store": {"type": "path", "required": True},
+                "certs": {"type": "list", "elements": "path", "required": True},
+                "aliases": {"type": "str", "required": True},
+                "record": {"type": "path", "required": True},
+            }},
+            "credential": {"type": "dict", "options": {
+                "name": {"type": "str", "required": True},
+                "file": {"type": "path", "required": True},
+                "secret": {"type": "str", "required": True, "no_log": True},
+            }},
+            "services": {"type": "list", "elements": "str", "default": []},
         },
         required_by={"user": ("group", "home")},
         supports_check_mode=True,
@@ -195,7 +392,15 @@ def main():
         "links": [link(path) for path in p["links"]],
         "files": {path: read(path) for path in p["files"]},
         "packages": installed(p["packages"]),
+        "unmet": unmet(p["expect"]),
+        "services": services(p["services"]),
     }
+    if p["trust"]:
+        t = p["trust"]
+        found["trust_recorded"] = trust_recorded(t["store"], t["certs"], t["aliases"], t["record"])
+    if p["credential"]:
+        c = p["credential"]
+        found["credential"] = credential(c["name"], c["file"], c["secret"])
     if p["java_home"]:
         java = run([os.path.join(p["java_home"], "bin", "java"), "-version"])
         found["java"] = {"rc": java["rc"], "stderr": java["stderr"], "msg": java["msg"]}

@@ -9,7 +9,9 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -104,3 +106,121 @@ def test_only_what_is_asked_is_read(tmp_path, capsys):
     assert result["paths"] == {str(tmp_path / "restart-pending"): True}
     assert result["links"][0]["exists"] is False
     assert not {"java", "systemd_creds", "account"} & set(result)
+
+
+def _me():
+    me = pwd.getpwuid(os.getuid())
+    return me.pw_name, grp.getgrgid(os.getgid()).gr_name
+
+
+def test_unmet_names_each_path_that_is_not_as_described(tmp_path):
+    owner, group = _me()
+    (tmp_path / "state").mkdir(mode=0o700)
+    (tmp_path / "state").chmod(0o700)
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open").chmod(0o755)
+    cred = tmp_path / "node.cred"
+    cred.write_text("x")
+    cred.chmod(0o644)
+    release = tmp_path / "releases" / "wso2am-universal-gw-4.6.0"
+    release.mkdir(parents=True)
+    (tmp_path / "gateway").symlink_to(release)
+    (tmp_path / "stale").symlink_to(tmp_path / "releases" / "wso2am-universal-gw-4.5.0")
+    expected = [
+        {"path": str(tmp_path / "state"), "type": "directory", "owner": owner, "group": group, "mode": "0700"},
+        {"path": str(tmp_path / "open"), "type": "directory", "mode": "0700"},             # mode differs
+        {"path": str(cred), "type": "file", "owner": owner, "mode": "0600"},                # mode differs
+        {"path": str(cred), "type": "directory"},                                           # not a folder
+        {"path": str(tmp_path / "gateway"), "type": "link", "src": str(release)},
+        {"path": str(tmp_path / "stale"), "type": "link", "src": str(release)},              # points elsewhere
+        {"path": str(release), "type": "link", "src": str(release)},                        # a folder, not a link
+        {"path": str(tmp_path / "absent"), "type": "directory"},
+        {"path": str(tmp_path / "state"), "type": "directory", "owner": "no-such-user-wso2am"},
+        {"path": str(tmp_path / "state"), "type": "directory", "group": "no-such-group-wso2am"},
+    ]
+    assert node_examine.unmet(expected) == [
+        str(tmp_path / "open"), str(cred), str(cred), str(tmp_path / "stale"), str(release), str(tmp_path / "absent"),
+        str(tmp_path / "state"), str(tmp_path / "state")]
+    cred.chmod(0o600)
+    (tmp_path / "open").chmod(0o700)
+    assert node_examine.unmet(expected[:3]) == []
+
+
+def _record_as_keystores_yml_writes_it(store, certs, aliases, record):
+    """keystores.yml's task 'Record what the truststore now trusts', run as written there."""
+    cmd = (f"umask 077 && {{ sha256sum -- {store} {' '.join(certs)} && stat -c '%U:%G:%a' -- {store}"
+           f" && echo {aliases!r}; }} > {record}.tmp && mv -f -- {record}.tmp {record}")
+    subprocess.run(["/bin/sh", "-c", cmd], check=True)
+
+
+@pytest.mark.skipif(not shutil.which("sha256sum"), reason="needs coreutils")
+def test_the_truststore_record_is_read_as_the_record_task_writes_it(tmp_path):
+    store, ca, primary = tmp_path / "client-truststore.jks", tmp_path / "ca.crt", tmp_path / "primary.crt"
+    store.write_bytes(b"\xfe\xed\xfe\xed store")
+    store.chmod(0o600)
+    ca.write_text("ca\n")
+    primary.write_text("primary\n")
+    record = tmp_path / ".wso2am-truststore.sums"
+    certs = [str(ca), str(primary)]
+    aliases = "wso2am-ca gateway_certificate_alias"
+    assert node_examine.trust_recorded(str(store), certs, aliases, str(record)) is False   # no record yet
+    _record_as_keystores_yml_writes_it(str(store), certs, aliases, str(record))
+    assert node_examine.trust_recorded(str(store), certs, aliases, str(record)) is True
+    assert node_examine.trust_recorded(str(store), certs, "wso2am-ca other", str(record)) is False
+    store.chmod(0o644)
+    assert node_examine.trust_recorded(str(store), certs, aliases, str(record)) is False
+    store.chmod(0o600)
+    ca.write_text("another ca\n")
+    assert node_examine.trust_recorded(str(store), certs, aliases, str(record)) is False
+    ca.unlink()
+    assert node_examine.trust_recorded(str(store), certs, aliases, str(record)) is False
+
+
+def test_the_credential_is_compared_never_returned():
+    seen = []
+
+    def creds(out):
+        def runner(argv):
+            seen.append(argv)
+            return out
+        return runner
+
+    ok = node_examine.credential("wso2am-vault-root", "/c.cred", "s3cret",
+                                 runner=creds({"rc": 0, "stdout": "s3cret\n", "stderr": "", "msg": ""}))
+    assert ok == {"rc": 0, "matches": True}
+    assert seen[0] == ["systemd-creds", "decrypt", "--name=wso2am-vault-root", "/c.cred", "-"]
+    other = node_examine.credential("n", "/c.cred", "s3cret", runner=creds({"rc": 0, "stdout": "old", "stderr": "", "msg": ""}))
+    assert other == {"rc": 0, "matches": False}
+    broken = node_examine.credential("n", "/c.cred", "", runner=creds({"rc": 1, "stdout": "", "stderr": "bad", "msg": ""}))
+    assert broken == {"rc": 1, "matches": False}
+
+
+def test_services_read_from_one_systemctl_show():
+    seen = []
+
+    def systemctl(argv):
+        seen.append(argv)
+        return {"rc": 0, "stderr": "", "msg": "", "stdout": (
+            "Id=wso2am-gateway.service\nActiveState=active\nUnitFileState=enabled\n\n"
+            "Id=mariadb.service\nActiveState=failed\nUnitFileState=enabled\n\n"
+            "Id=wso2am-traffic-manager.service\nActiveState=active\nUnitFileState=disabled\n")}
+
+    found = node_examine.services(["wso2am-gateway", "mariadb", "wso2am-traffic-manager", "unknown"], runner=systemctl)
+    assert found == {"wso2am-gateway": {"enabled": True, "active": True},
+                     "mariadb": {"enabled": True, "active": False},
+                     "wso2am-traffic-manager": {"enabled": False, "active": True},
+                     "unknown": {"enabled": False, "active": False}}
+    assert len(seen) == 1 and seen[0][:2] == ["systemctl", "show"]
+    assert node_examine.services([], runner=systemctl) == {}
+    assert len(seen) == 1
+
+
+def test_the_module_never_prints_the_credential_secret(tmp_path, capsys):
+    args = {"credential": {"name": "wso2am-vault-root", "file": str(tmp_path / "none.cred"), "secret": "do-not-print-me"},
+            "services": [], "expect": [{"path": str(tmp_path), "type": "directory"}]}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        node_examine.main()
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert "do-not-print-me" not in out
+    assert result["credential"]["matches"] is False and result["unmet"] == []
