@@ -55,13 +55,39 @@ def local_files(files, find):
     return out
 
 
+def all_known(files, known):
+    """Whether every file is, by the node's earlier account (node_examine's described), as it would be
+    written: same SHA-256, and the owner, group and mode the entry asks for."""
+    if not isinstance(known, dict):
+        return False
+    for entry, _data in files:
+        seen = known.get(entry["dest"])
+        if not isinstance(seen, dict) or seen.get("sha256") != entry["sha256"]:
+            return False
+        for key in ("owner", "group"):
+            if key in entry and str(seen.get(key)) != entry[key]:
+                return False
+        try:
+            if int(str(seen.get("mode")), 8) != int(entry["mode"], 8):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = True
-    _VALID_ARGS = frozenset(("files",))
+    # No early remote temporary folder: a node found converged (known) is not contacted at all;
+    # _execute_module makes one when it needs it.
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("files", "known"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         files = local_files(self._task.args.get("files"), lambda src: self._find_needle("files", src))
+        if all_known(files, self._task.args.get("known")):
+            # The node said so earlier in this run: nothing to send, no module run.
+            result.update(changed=False, changed_files=[])
+            return result
         try:
             return self._settle(result, files, task_vars)
         finally:

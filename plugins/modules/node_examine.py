@@ -132,6 +132,15 @@ options:
         type: str
         required: true
         no_log: true
+  describe:
+    description:
+      - Files whose SHA-256, owner, group and mode to read (a missing path, or one that is not a regular file, reads
+        as null). M(wso2am.distributed.node_files) takes the result as O(wso2am.distributed.node_files#module:known)
+        and does not contact the node again when every file is as it would write it.
+      - A checksum of a file holding secrets says something of them; the roles run this task with C(no_log).
+    type: list
+    elements: path
+    default: []
   services:
     description: systemd services whose unit file state and active state to read.
     type: list
@@ -200,6 +209,11 @@ credential:
   returned: when O(credential) is set
   type: dict
   sample: {rc: 0, matches: true}
+described:
+  description: For each file of O(describe), its SHA-256, owner, group and mode, or null.
+  returned: always
+  type: dict
+  sample: {/etc/systemd/system/wso2am-gateway.service: {sha256: 9f86d0..., owner: root, group: root, mode: "0644"}}
 services:
   description: For each service of O(services), whether it is enabled and whether it is active.
   returned: always
@@ -326,6 +340,19 @@ def trust_recorded(store, certs, aliases, record):
     return "\n".join(lines) == recorded.strip()
 
 
+def describe(path):
+    """{sha256, owner, group, mode} of a regular file (not followed through a link), else None."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        digest = sha256(path)
+    except OSError:
+        return None
+    return {"sha256": digest, "owner": _name(pwd.getpwuid, info.st_uid), "group": _name(grp.getgrgid, info.st_gid),
+            "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
+
+
 def credential(name, path, secret, runner=run):
     out = runner(["systemd-creds", "decrypt", f"--name={name}", path, "-"])
     return {"rc": out["rc"], "matches": out["rc"] == 0 and out["stdout"].rstrip("\r\n") == secret}
@@ -382,6 +409,7 @@ def main():
                 "secret": {"type": "str", "required": True, "no_log": True},
             }},
             "services": {"type": "list", "elements": "str", "default": []},
+            "describe": {"type": "list", "elements": "path", "default": []},
         },
         required_by={"user": ("group", "home")},
         supports_check_mode=True,
@@ -394,6 +422,7 @@ def main():
         "packages": installed(p["packages"]),
         "unmet": unmet(p["expect"]),
         "services": services(p["services"]),
+        "described": {path: describe(path) for path in p["describe"]},
     }
     if p["trust"]:
         t = p["trust"]

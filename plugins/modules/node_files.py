@@ -60,6 +60,14 @@ options:
       data:
         description: Set by the action side (the file's bytes, base64) for the files that differ; not for tasks.
         type: str
+  known:
+    description:
+      - What M(wso2am.distributed.node_examine) read of these files earlier in the run (its RV(wso2am.distributed.node_examine#module:described)).
+        When every file has the SHA-256 it would be written with and the owner, group and mode asked for, the task
+        reports no change without contacting the node (no module run). Any difference, or a file it does not name,
+        and the files are settled as without it.
+      - Only for files nothing else changes between that read and this task. Never logged.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -192,6 +200,8 @@ def main():
                     "mode": {"type": "str", "required": True},
                 },
             },
+            # Read by the action side only (it never reaches the node).
+            "known": {"type": "dict", "no_log": True},
         },
         supports_check_mode=True,
     )

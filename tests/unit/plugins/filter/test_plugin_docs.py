@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 FILTERS = ("topology", "datasources", "node_config", "to_toml", "db_clients", "mermaid", "pki_sans", "secure_vault",
-           "upstreams", "lb_config", "deployment_toml", "render_files")
+           "upstreams", "lb_config", "deployment_toml", "render_files", "mysql_grants")
 
 
 def load(name):

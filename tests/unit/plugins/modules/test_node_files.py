@@ -15,8 +15,8 @@ import pytest
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.wso2am.distributed.plugins.action.node_files import local_files
-from ansible_collections.wso2am.distributed.plugins.modules import node_files
+from ansible_collections.wso2am.distributed.plugins.action.node_files import all_known, local_files
+from ansible_collections.wso2am.distributed.plugins.modules import node_examine, node_files
 
 
 def run(capsys, check_mode=False, **args):
@@ -119,3 +119,35 @@ def test_diff_mode_returns_the_current_text_of_marked_files_only(tmp_path, capsy
     assert result["before"] == {str(tmp_path / "unit"): "old unit\n", str(tmp_path / "new"): ""}
     plain = run(capsys, files=[dict(_entry(tmp_path / "unit", b"new unit\n"), diff=True)])
     assert plain["before"] == {}  # not in diff mode: nothing is read
+
+
+def test_the_action_skips_the_node_only_when_node_examine_read_every_file_as_it_would_be_written(tmp_path):
+    import grp
+    import pwd
+    owner, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    unit, toml = tmp_path / "wso2am-gateway.service", tmp_path / "deployment.toml"
+    unit.write_text("[Unit]\n")
+    unit.chmod(0o644)
+    toml.write_text("[server]\n")
+    toml.chmod(0o600)
+    wanted = [{"content": "[Unit]\n", "dest": str(unit), "owner": owner, "group": group, "mode": "0644"},
+              {"content": "[server]\n", "dest": str(toml), "mode": "0600"}]
+    files = local_files(wanted, find=None)
+
+    def known():
+        return {path: node_examine.describe(path) for path in (str(unit), str(toml), str(tmp_path / "absent"))}
+
+    assert all_known(files, known()) is True
+    toml.chmod(0o640)                                          # drifted mode
+    assert all_known(files, known()) is False
+    toml.chmod(0o600)
+    unit.write_text("[Unit]\nDescription=changed by hand\n")  # drifted content
+    assert all_known(files, known()) is False
+    unit.write_text("[Unit]\n")
+    assert all_known(files, dict(known(), **{str(unit): dict(known()[str(unit)], owner="someone-else")})) is False
+    assert all_known(files, {str(unit): known()[str(unit)]}) is False   # a file it did not read
+    toml.unlink()
+    assert known()[str(toml)] is None and all_known(files, known()) is False
+    assert all_known(files, None) is False                               # no earlier read: the node is asked
+    (tmp_path / "folder").mkdir()
+    assert node_examine.describe(str(tmp_path / "folder")) is None
