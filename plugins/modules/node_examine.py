@@ -141,6 +141,36 @@ options:
     type: list
     elements: path
     default: []
+  last_good:
+    description:
+      - The node's last good state as C(bin/wso2am-release.py snapshot) records it. RV(last_good) says whether the
+        record still matches the release the stable path points at and every managed file (checksum, mode, owner),
+        as the helper would find it, and how many release folders there are (more than the role keeps and the
+        helper would prune), so that a run which changes nothing need not run the helper.
+    type: dict
+    suboptions:
+      state:
+        description: The component's state folder (the record is C(last-good/manifest.json) in it).
+        type: path
+        required: true
+      home:
+        description: The stable path (a link to the running release).
+        type: path
+        required: true
+      files:
+        description: Managed files, relative to the release.
+        type: list
+        elements: str
+        default: []
+      abs:
+        description: Managed files, absolute.
+        type: list
+        elements: path
+        default: []
+      releases:
+        description: The folder of the component's releases.
+        type: path
+        required: true
   services:
     description: systemd services whose unit file state and active state to read.
     type: list
@@ -214,6 +244,11 @@ described:
   returned: always
   type: dict
   sample: {/etc/systemd/system/wso2am-gateway.service: {sha256: 9f86d0..., owner: root, group: root, mode: "0644"}}
+last_good:
+  description: Whether the record of the last good state matches the node now, and the number of release folders.
+  returned: when O(last_good) is set
+  type: dict
+  sample: {current: true, releases: 1}
 services:
   description: For each service of O(services), whether it is enabled and whether it is active.
   returned: always
@@ -228,6 +263,7 @@ account:
 
 import grp
 import hashlib
+import json
 import os
 import pwd
 import stat
@@ -353,6 +389,37 @@ def describe(path):
             "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
 
 
+def _recorded(path):
+    """A managed file as the helper's snapshot records it (bin/wso2am-release.py, _describe)."""
+    if not os.path.isfile(path):
+        return None
+    info = os.stat(path)
+    return {"sha256": sha256(path), "mode": info.st_mode & 0o7777, "uid": info.st_uid, "gid": info.st_gid}
+
+
+def last_good(state, home, files, absolute, releases):
+    """Whether the helper's snapshot would find its record current, and how many releases there are."""
+    try:
+        count = sum(1 for name in os.listdir(releases)
+                    if os.path.isdir(os.path.join(releases, name)) and not os.path.islink(os.path.join(releases, name)))
+    except OSError:
+        count = 0
+    release = os.path.realpath(home) if os.path.islink(home) else None
+    try:
+        with open(os.path.join(state, "last-good", "manifest.json"), encoding="utf-8") as handle:
+            recorded = json.load(handle)
+    except (OSError, ValueError):
+        recorded = None
+    if release is None or not isinstance(recorded, dict):
+        return {"current": False, "releases": count}
+    try:
+        now = {f"rel:{rel}": _recorded(os.path.join(release, rel)) for rel in files}
+        now.update({f"abs:{path}": _recorded(path) for path in absolute})
+    except OSError:
+        return {"current": False, "releases": count}
+    return {"current": recorded == {"release": release, "files": now}, "releases": count}
+
+
 def credential(name, path, secret, runner=run):
     out = runner(["systemd-creds", "decrypt", f"--name={name}", path, "-"])
     return {"rc": out["rc"], "matches": out["rc"] == 0 and out["stdout"].rstrip("\r\n") == secret}
@@ -410,6 +477,13 @@ def main():
             }},
             "services": {"type": "list", "elements": "str", "default": []},
             "describe": {"type": "list", "elements": "path", "default": []},
+            "last_good": {"type": "dict", "options": {
+                "state": {"type": "path", "required": True},
+                "home": {"type": "path", "required": True},
+                "files": {"type": "list", "elements": "str", "default": []},
+                "abs": {"type": "list", "elements": "path", "default": []},
+                "releases": {"type": "path", "required": True},
+            }},
         },
         required_by={"user": ("group", "home")},
         supports_check_mode=True,
@@ -427,6 +501,9 @@ def main():
     if p["trust"]:
         t = p["trust"]
         found["trust_recorded"] = trust_recorded(t["store"], t["certs"], t["aliases"], t["record"])
+    if p["last_good"]:
+        g = p["last_good"]
+        found["last_good"] = last_good(g["state"], g["home"], g["files"], g["abs"], g["releases"])
     if p["credential"]:
         c = p["credential"]
         found["credential"] = credential(c["name"], c["file"], c["secret"])

@@ -224,3 +224,52 @@ def test_the_module_never_prints_the_credential_secret(tmp_path, capsys):
     result = json.loads(out)
     assert "do-not-print-me" not in out
     assert result["credential"]["matches"] is False and result["unmet"] == []
+
+
+def _release_helper():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[4] / "roles" / "_common" / "files" / "wso2am-release.py"
+    spec = importlib.util.spec_from_file_location("wso2am_release", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_last_good_is_current_exactly_when_the_helper_would_write_nothing(tmp_path):
+    """node_examine's account of the last good state agrees with bin/wso2am-release.py snapshot itself."""
+    import argparse
+    helper = _release_helper()
+    releases = tmp_path / "releases" / "gateway"
+    release = releases / "wso2am-universal-gw-4.6.0"
+    (release / "repository" / "conf").mkdir(parents=True)
+    toml = release / "repository" / "conf" / "deployment.toml"
+    toml.write_text("[server]\n")
+    toml.chmod(0o600)
+    unit = tmp_path / "wso2am-gateway.service"
+    unit.write_text("[Unit]\n")
+    home, state = tmp_path / "gateway", tmp_path / "state" / "gateway"
+    home.symlink_to(release)
+    state.mkdir(parents=True)
+    rel, absolute = ["repository/conf/deployment.toml", "repository/conf/absent.properties"], [str(unit)]
+    args = argparse.Namespace(state=str(state), home=str(home), file=rel, abs=absolute)
+
+    def examined():
+        return node_examine.last_good(str(state), str(home), rel, absolute, str(releases))
+
+    assert examined() == {"current": False, "releases": 1}          # nothing recorded yet
+    assert helper.snapshot(args)["changed"] is True
+    assert examined() == {"current": True, "releases": 1}
+    assert helper.snapshot(args)["changed"] is False                # the helper agrees: nothing to write
+    for drift in (lambda: toml.write_text("[server]\nhostname = 'x'\n"), lambda: toml.chmod(0o644),
+                  lambda: unit.unlink(), lambda: (release / "repository/conf/absent.properties").write_text("")):
+        drift()
+        assert examined()["current"] is False
+        assert helper.snapshot(args)["changed"] is True             # ... and would record it
+        assert examined()["current"] is True
+    (releases / "wso2am-universal-gw-4.6.0+u3").mkdir()
+    home.unlink()
+    home.symlink_to(releases / "wso2am-universal-gw-4.6.0+u3")
+    assert examined() == {"current": False, "releases": 2}          # another release runs now
+    home.unlink()
+    assert examined()["current"] is False                           # no stable path
