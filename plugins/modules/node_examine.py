@@ -224,6 +224,18 @@ packages:
   returned: always
   type: dict
   sample: {unzip: true, acl: false}
+missing_packages:
+  description: The packages of O(packages) that are not installed, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [acl]
+present:
+  description: The paths of O(paths) that exist, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 unmet:
   description: The paths of O(expect) that are not as described, in order.
   returned: always
@@ -498,6 +510,8 @@ def main():
         "services": services(p["services"]),
         "described": {path: describe(path) for path in p["describe"]},
     }
+    found["missing_packages"] = [name for name in p["packages"] if not found["packages"][name]]
+    found["present"] = [path for path in p["paths"] if found["paths"][path]]
     if p["trust"]:
         t = p["trust"]
         found["trust_recorded"] = trust_recorded(t["store"], t["certs"], t["aliases"], t["record"])

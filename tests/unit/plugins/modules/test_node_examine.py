@@ -94,6 +94,8 @@ def test_the_module_reads_everything_in_one_run_and_changes_nothing(tmp_path, ca
     assert result["packages"] == {}
     assert set(result["systemd_creds"]) == {"rc", "msg"}
     assert result["paths"] == {str(fingerprint): True, str(tmp_path / "absent"): False}
+    assert result["present"] == [str(fingerprint)]
+    assert result["missing_packages"] == []
     assert sorted(os.listdir(tmp_path)) == before
 
 
@@ -273,3 +275,10 @@ def test_last_good_is_current_exactly_when_the_helper_would_write_nothing(tmp_pa
     assert examined() == {"current": False, "releases": 2}          # another release runs now
     home.unlink()
     assert examined()["current"] is False                           # no stable path
+
+
+def test_missing_packages_in_the_order_asked(monkeypatch, capsys):
+    monkeypatch.setattr(node_examine, "installed", lambda names: {"unzip": True, "acl": False, "openjdk-21-jre-headless": False})
+    with patch_module_args({"packages": ["openjdk-21-jre-headless", "unzip", "acl"]}), pytest.raises(SystemExit):
+        node_examine.main()
+    assert json.loads(capsys.readouterr().out)["missing_packages"] == ["openjdk-21-jre-headless", "acl"]
