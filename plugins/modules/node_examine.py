@@ -128,10 +128,9 @@ options:
         type: path
         required: true
       secret:
-        description: The secret it must hold.
+        description: The secret it must hold (never logged).
         type: str
         required: true
-        no_log: true
   describe:
     description:
       - Files whose SHA-256, owner, group and mode to read (a missing path, or one that is not a regular file, reads

@@ -264,7 +264,7 @@ def test_last_good_is_current_exactly_when_the_helper_would_write_nothing(tmp_pa
     assert examined() == {"current": True, "releases": 1}
     assert helper.snapshot(args)["changed"] is False                # the helper agrees: nothing to write
     for drift in (lambda: toml.write_text("[server]\nhostname = 'x'\n"), lambda: toml.chmod(0o644),
-                  lambda: unit.unlink(), lambda: (release / "repository/conf/absent.properties").write_text("")):
+                  unit.unlink, lambda: (release / "repository/conf/absent.properties").write_text("")):
         drift()
         assert examined()["current"] is False
         assert helper.snapshot(args)["changed"] is True             # ... and would record it
